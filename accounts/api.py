@@ -1,0 +1,40 @@
+"""REST endpoint for teacher records, scoped by role; writes go through services."""
+
+from rest_framework import mixins, permissions, viewsets
+
+from .selectors import teachers_visible_to
+from .serializers import TeacherSerializer
+from .services import teacher_create, teacher_update
+
+
+class OrganiserWrites(permissions.BasePermission):
+    message = "只有培训组织者可以新建或修改教师信息。"
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return request.user.is_superuser or request.user.is_organiser
+
+
+class TeacherViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = TeacherSerializer
+    permission_classes = [permissions.IsAuthenticated, OrganiserWrites]
+
+    def get_queryset(self):
+        queryset = teachers_visible_to(user=self.request.user).order_by("id")
+        school = self.request.query_params.get("school")
+        if school:
+            queryset = queryset.filter(school=school)
+        return queryset
+
+    def perform_create(self, serializer):
+        serializer.instance = teacher_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = teacher_update(teacher=serializer.instance, **serializer.validated_data)

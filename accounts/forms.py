@@ -1,0 +1,66 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+
+from .services import first_login_candidate
+
+
+class IdentifierLoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label="身份证号 / 手机号 / 用户名",
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label="密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    error_messages = {
+        "invalid_login": "账号或密码不正确。首次登录的教师请点击下方“首次登录”。",
+        "inactive": "该账号已停用，请联系培训组织者。",
+    }
+
+
+class FirstLoginForm(forms.Form):
+    id_number = forms.CharField(label="身份证号", max_length=30, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    mobile = forms.CharField(
+        label="报名时登记的手机号", max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        teacher = first_login_candidate(id_number=cleaned["id_number"], mobile=cleaned["mobile"])
+        if teacher is None:
+            raise forms.ValidationError(
+                "未找到可首次登录的账号：请核对身份证号和手机号；已设置过密码的请直接登录；"
+                "名单中没有手机号的请联系培训组织者。"
+            )
+        cleaned["teacher"] = teacher
+        return cleaned
+
+
+class NewPasswordForm(forms.Form):
+    new_password1 = forms.CharField(
+        label="新密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    new_password2 = forms.CharField(
+        label="再次输入新密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", "两次输入的密码不一致。")
+        elif first:
+            try:
+                password_validation.validate_password(first, self.user)
+            except forms.ValidationError as error:
+                self.add_error("new_password1", error)
+        return cleaned

@@ -1,0 +1,27 @@
+"""Reads of people, scoped by who is asking."""
+
+from django.db.models import Q, QuerySet
+
+from .identity import looks_like_id_number, looks_like_mobile, normalise_id_number, normalise_mobile
+from .models import Role, User
+
+
+def user_by_identifier(*, identifier: str) -> User | None:
+    """The account an ID number, mobile or username names, or None."""
+    id_candidate = normalise_id_number(identifier)
+    if looks_like_id_number(id_candidate):
+        return User.objects.filter(id_number=id_candidate).first()
+    mobile_candidate = normalise_mobile(identifier)
+    if looks_like_mobile(mobile_candidate):
+        return User.objects.filter(mobile=mobile_candidate).first()
+    return User.objects.filter(username=identifier.strip()).first()
+
+
+def teachers_visible_to(*, user: User) -> QuerySet[User]:
+    """Teachers a user may see: self; an organiser, those in the unit's programmes; the bureau, all."""
+    teachers = User.objects.filter(role=Role.TEACHER)
+    if user.is_superuser or user.is_bureau:
+        return teachers
+    if user.is_organiser:
+        return teachers.filter(Q(enrolments__programme__unit_id=user.unit_id)).distinct()
+    return teachers.filter(pk=user.pk)

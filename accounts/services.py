@@ -1,0 +1,118 @@
+"""Writes of people. Every account change goes through one of these functions."""
+
+import hmac
+
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from .identity import normalise_id_number, normalise_mobile
+from .models import District, Role, User
+
+
+def _integrity_to_validation(error: IntegrityError) -> ValidationError:
+    text = str(error)
+    if "id_number" in text:
+        return ValidationError({"id_number": "该身份证号已有账号，请勿重复创建。"})
+    if "mobile" in text:
+        return ValidationError({"mobile": "该手机号已被其他账号使用。"})
+    if "username" in text:
+        return ValidationError({"username": "该用户名已被使用。"})
+    return ValidationError("保存失败：数据与已有记录冲突。")
+
+
+@transaction.atomic
+def teacher_create(
+    *,
+    name: str,
+    id_number: str,
+    mobile: str = "",
+    school: str = "",
+    district: str = "",
+    subject: str = "",
+    title: str = "",
+    password: str | None = None,
+) -> User:
+    """Create a teacher after full validation.
+
+    Without a password the account gets an unusable one (no slow hashing): the
+    teacher claims it through the first sign-in (ID number + mobile on record).
+    """
+    teacher = User(
+        role=Role.TEACHER,
+        name=(name or "").strip(),
+        id_number=normalise_id_number(id_number) or None,
+        mobile=normalise_mobile(mobile) or None,
+        school=(school or "").strip(),
+        district=(district or "").strip(),
+        subject=(subject or "").strip(),
+        title=(title or "").strip(),
+    )
+    if password:
+        teacher.set_password(password)
+    else:
+        teacher.password = make_password(None)
+    teacher.full_clean()
+    try:
+        with transaction.atomic():
+            teacher.save()
+    except IntegrityError as error:
+        raise _integrity_to_validation(error) from error
+    return teacher
+
+
+@transaction.atomic
+def teacher_update(*, teacher: User, **fields) -> User:
+    """Change a teacher's record; identifiers are normalised the same way as on create."""
+    allowed = {"name", "id_number", "mobile", "school", "district", "subject", "title", "is_active"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError(f"不能修改这些字段：{', '.join(sorted(unknown))}")
+    if "id_number" in fields:
+        fields["id_number"] = normalise_id_number(fields["id_number"]) or None
+    if "mobile" in fields:
+        fields["mobile"] = normalise_mobile(fields["mobile"]) or None
+    for key, value in fields.items():
+        setattr(teacher, key, value.strip() if isinstance(value, str) else value)
+    teacher.full_clean()
+    try:
+        with transaction.atomic():
+            teacher.save()
+    except IntegrityError as error:
+        raise _integrity_to_validation(error) from error
+    return teacher
+
+
+def first_login_candidate(*, id_number: str, mobile: str) -> User | None:
+    """The teacher who may claim an account with these details, or None.
+
+    Only an account that has never had a password qualifies, and the mobile must
+    match the one on the roster (compared in constant time).
+    """
+    teacher = User.objects.filter(id_number=normalise_id_number(id_number), role=Role.TEACHER).first()
+    if teacher is None or not teacher.is_active or teacher.has_usable_password() or not teacher.mobile:
+        return None
+    if not hmac.compare_digest(teacher.mobile, normalise_mobile(mobile)):
+        return None
+    return teacher
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str) -> User:
+    user.set_password(password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    return user
+
+
+@transaction.atomic
+def teacher_reset_first_login(*, teacher: User) -> User:
+    """Back to the first sign-in state, e.g. when a teacher forgot the password."""
+    teacher.password = make_password(None)
+    teacher.must_change_password = False
+    teacher.save(update_fields=["password", "must_change_password"])
+    return teacher
+
+
+def district_choices() -> list[str]:
+    return [value for value, _label in District.choices]

@@ -1,0 +1,1 @@
+"""QR check-in, manual marking and attendance reports (depends on courses)."""

@@ -1,0 +1,1 @@
+"""Completion rules, certificates, verification and credit hours (reads the other apps)."""

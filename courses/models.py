@@ -1,0 +1,142 @@
+"""Programmes, their sessions, and who is enrolled in them."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import OrganisingUnit
+
+
+class Level(models.TextChoices):
+    NATIONAL = "national", "国家级"
+    PROVINCIAL = "provincial", "省级"
+    MUNICIPAL = "municipal", "市级"
+    COUNTY = "county", "县级"
+    SCHOOL = "school", "校级"
+
+
+class Kind(models.TextChoices):
+    LECTURE = "lecture", "专题讲座"
+    INTENSIVE = "intensive", "集中培训"
+    ONLINE = "online", "网络研修"
+    BLENDED = "blended", "混合式"
+
+
+class Programme(models.Model):
+    code = models.CharField("项目编号", max_length=32, unique=True, help_text="如 FZ2021-0914；字母、数字和连字符。")
+    title = models.CharField("项目名称", max_length=200)
+    level = models.CharField("培训级别", max_length=16, choices=Level.choices, db_index=True)
+    kind = models.CharField("培训形式", max_length=16, choices=Kind.choices)
+    unit = models.ForeignKey(
+        OrganisingUnit, verbose_name="组织单位", on_delete=models.PROTECT, related_name="programmes"
+    )
+    year = models.PositiveSmallIntegerField("年度", db_index=True)
+    start_date = models.DateField("开始日期")
+    end_date = models.DateField("结束日期")
+    credit_hours = models.DecimalField("学时", max_digits=5, decimal_places=1)
+    capacity = models.PositiveIntegerField("名额", null=True, blank=True, help_text="留空表示不限。")
+    self_enrol_open = models.BooleanField("开放自主报名", default=False)
+    audience = models.CharField("培训对象", max_length=200, blank=True)
+    description = models.TextField("项目简介", blank=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "培训项目"
+        verbose_name_plural = "培训项目"
+        ordering = ["-start_date", "code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start_date__lte=F("end_date")), name="programme_dates_ordered"),
+            models.CheckConstraint(condition=Q(credit_hours__gte=0), name="programme_hours_not_negative"),
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | Q(capacity__gt=0), name="programme_capacity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title}（{self.code}）"
+
+    def clean(self):
+        errors = {}
+        if self.start_date and self.end_date and self.start_date > self.end_date:
+            errors["end_date"] = "结束日期不能早于开始日期。"
+        if self.start_date and self.year and self.start_date.year != self.year:
+            errors["year"] = f"年度应与开始日期的年份一致（{self.start_date.year}）。"
+        if self.credit_hours is not None and self.credit_hours < 0:
+            errors["credit_hours"] = "学时不能为负数。"
+        if errors:
+            raise ValidationError(errors)
+
+
+class Session(models.Model):
+    """One sitting of a programme: a lecture, a day of training, an online unit."""
+
+    programme = models.ForeignKey(Programme, verbose_name="培训项目", on_delete=models.CASCADE, related_name="sessions")
+    title = models.CharField("课次名称", max_length=200)
+    starts_at = models.DateTimeField("开始时间")
+    ends_at = models.DateTimeField("结束时间")
+    venue = models.CharField("地点", max_length=200, blank=True)
+    lecturer = models.CharField("主讲人", max_length=100, blank=True)
+    lecturer_title = models.CharField("主讲人单位及职务", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "课次"
+        verbose_name_plural = "课次"
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(starts_at__lt=F("ends_at")), name="session_times_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title}（{timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}）"
+
+    def clean(self):
+        errors = {}
+        if self.starts_at and self.ends_at and self.starts_at >= self.ends_at:
+            errors["ends_at"] = "结束时间必须晚于开始时间。"
+        programme = self.programme if self.programme_id else None
+        if programme and self.starts_at and self.ends_at:
+            first, last = timezone.localtime(self.starts_at).date(), timezone.localtime(self.ends_at).date()
+            if first < programme.start_date or last > programme.end_date:
+                errors["starts_at"] = (
+                    f"课次时间必须在项目日期 {programme.start_date:%Y-%m-%d} 至 {programme.end_date:%Y-%m-%d} 之内。"
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class EnrolmentSource(models.TextChoices):
+    SELF = "self", "自主报名"
+    IMPORT = "import", "名单导入"
+    ORGANISER = "organiser", "组织者添加"
+    WALK_IN = "walk_in", "现场签到报名"
+
+
+class EnrolmentStatus(models.TextChoices):
+    ENROLLED = "enrolled", "已报名"
+    CANCELLED = "cancelled", "已取消"
+
+
+class Enrolment(models.Model):
+    programme = models.ForeignKey(
+        Programme, verbose_name="培训项目", on_delete=models.CASCADE, related_name="enrolments"
+    )
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="教师", on_delete=models.PROTECT, related_name="enrolments"
+    )
+    source = models.CharField("来源", max_length=16, choices=EnrolmentSource.choices)
+    status = models.CharField("状态", max_length=16, choices=EnrolmentStatus.choices, default=EnrolmentStatus.ENROLLED)
+    enrolled_at = models.DateTimeField("报名时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "报名"
+        verbose_name_plural = "报名"
+        ordering = ["programme_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "teacher"], name="one_enrolment_per_teacher_and_programme"),
+        ]
+        indexes = [models.Index(fields=["teacher", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.teacher} - {self.programme}"

@@ -1,0 +1,80 @@
+"""Reads of programmes, sessions and enrolments, scoped by who is asking."""
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+
+from .models import Enrolment, EnrolmentStatus, Programme, Session
+
+
+def programme_can_manage(*, user: User, programme: Programme) -> bool:
+    """Organisers manage their own unit's programmes; superusers all; nobody else."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return user.is_organiser and programme.unit_id == user.unit_id
+
+
+def programmes_visible_to(*, user: User) -> QuerySet[Programme]:
+    """Bureau and superusers: all. Organisers: their unit's. Teachers: open or their own."""
+    programmes = Programme.objects.select_related("unit")
+    if user.is_superuser or user.is_bureau:
+        return programmes
+    if user.is_organiser:
+        return programmes.filter(unit_id=user.unit_id)
+    return programmes.filter(
+        Q(self_enrol_open=True) | Q(enrolments__teacher=user, enrolments__status=EnrolmentStatus.ENROLLED)
+    ).distinct()
+
+
+def programmes_with_counts(*, queryset: QuerySet[Programme]) -> QuerySet[Programme]:
+    return queryset.annotate(
+        enrolled_count=Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.ENROLLED), distinct=True),
+        session_count=Count("sessions", distinct=True),
+    )
+
+
+def programme_catalogue(*, user: User) -> QuerySet[Programme]:
+    """Open programmes not yet over, with the teacher's own enrolment marked."""
+    today = timezone.localdate()
+    mine = Enrolment.objects.filter(teacher=user, status=EnrolmentStatus.ENROLLED).values("programme_id")
+    return (
+        programmes_with_counts(queryset=Programme.objects.select_related("unit"))
+        .filter(self_enrol_open=True, end_date__gte=today)
+        .annotate(is_mine=Count("pk", filter=Q(pk__in=mine)))
+        .order_by("start_date", "code")
+    )
+
+
+def teacher_programmes(*, teacher: User) -> QuerySet[Enrolment]:
+    """A teacher's active enrolments with programme, unit and sessions loaded in three queries."""
+    return (
+        Enrolment.objects.filter(teacher=teacher, status=EnrolmentStatus.ENROLLED)
+        .select_related("programme", "programme__unit")
+        .prefetch_related(Prefetch("programme__sessions", queryset=Session.objects.order_by("starts_at")))
+        .order_by("-programme__start_date")
+    )
+
+
+def enrolments_visible_to(*, user: User) -> QuerySet[Enrolment]:
+    enrolments = Enrolment.objects.select_related("programme", "teacher")
+    if user.is_superuser or user.is_bureau:
+        return enrolments
+    if user.is_organiser:
+        return enrolments.filter(programme__unit_id=user.unit_id)
+    return enrolments.filter(teacher=user)
+
+
+def sessions_visible_to(*, user: User) -> QuerySet[Session]:
+    visible = programmes_visible_to(user=user).values("pk")
+    return Session.objects.select_related("programme").filter(programme_id__in=visible)
+
+
+def programme_roster(*, programme: Programme) -> QuerySet[Enrolment]:
+    return (
+        Enrolment.objects.filter(programme=programme)
+        .select_related("teacher")
+        .order_by("status", "teacher__district", "teacher__school", "teacher__name")
+    )

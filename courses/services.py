@@ -1,0 +1,166 @@
+"""Writes of programmes, sessions and enrolments. Each validates, checks authority and is atomic."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+
+from .models import Enrolment, EnrolmentSource, EnrolmentStatus, Programme, Session
+from .selectors import programme_can_manage
+
+PROGRAMME_FIELDS = {
+    "code", "title", "level", "kind", "unit", "year", "start_date", "end_date", "credit_hours",
+    "capacity", "self_enrol_open", "audience", "description",
+}  # fmt: skip
+SESSION_FIELDS = {"title", "starts_at", "ends_at", "venue", "lecturer", "lecturer_title"}
+
+
+def _require_manager(*, actor: User, programme: Programme) -> None:
+    if not programme_can_manage(user=actor, programme=programme):
+        raise PermissionDenied("您无权管理该培训项目：只有项目所属单位的组织者可以修改。")
+
+
+def _save(instance, *, unique_message: dict | str) -> None:
+    instance.full_clean()
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as error:
+        raise ValidationError(unique_message) from error
+
+
+@transaction.atomic
+def programme_create(*, actor: User, **fields) -> Programme:
+    """A new programme; an organiser's is always in the organiser's own unit."""
+    if not (actor.is_superuser or actor.is_organiser):
+        raise PermissionDenied("只有培训组织者可以创建培训项目。")
+    unknown = set(fields) - PROGRAMME_FIELDS
+    if unknown:
+        raise ValidationError(f"未知字段：{', '.join(sorted(unknown))}")
+    if actor.is_organiser:
+        fields["unit"] = actor.unit
+    if fields.get("start_date") and not fields.get("year"):
+        fields["year"] = fields["start_date"].year
+    programme = Programme(**fields)
+    programme.code = (programme.code or "").strip().upper()
+    _save(programme, unique_message={"code": f"项目编号 {programme.code} 已存在，请换一个。"})
+    return programme
+
+
+@transaction.atomic
+def programme_update(*, actor: User, programme: Programme, **fields) -> Programme:
+    _require_manager(actor=actor, programme=programme)
+    unknown = set(fields) - PROGRAMME_FIELDS
+    if unknown:
+        raise ValidationError(f"未知字段：{', '.join(sorted(unknown))}")
+    if actor.is_organiser and "unit" in fields and fields["unit"] != actor.unit:
+        raise PermissionDenied("不能把项目转给其他单位。")
+    for key, value in fields.items():
+        setattr(programme, key, value)
+    programme.code = programme.code.strip().upper()
+    _save(programme, unique_message={"code": f"项目编号 {programme.code} 已存在，请换一个。"})
+    outside = [s for s in programme.sessions.all() if not _session_within(s, programme)]
+    if outside:
+        raise ValidationError({"start_date": f"已有课次“{outside[0].title}”不在新的项目日期之内，请先调整课次。"})
+    return programme
+
+
+def _session_within(session: Session, programme: Programme) -> bool:
+    first = timezone.localtime(session.starts_at).date()
+    last = timezone.localtime(session.ends_at).date()
+    return programme.start_date <= first and last <= programme.end_date
+
+
+@transaction.atomic
+def session_create(*, actor: User, programme: Programme, **fields) -> Session:
+    _require_manager(actor=actor, programme=programme)
+    unknown = set(fields) - SESSION_FIELDS
+    if unknown:
+        raise ValidationError(f"未知字段：{', '.join(sorted(unknown))}")
+    session = Session(programme=programme, **fields)
+    _save(session, unique_message="课次保存失败，请检查时间。")
+    return session
+
+
+@transaction.atomic
+def session_update(*, actor: User, session: Session, **fields) -> Session:
+    _require_manager(actor=actor, programme=session.programme)
+    unknown = set(fields) - SESSION_FIELDS
+    if unknown:
+        raise ValidationError(f"未知字段：{', '.join(sorted(unknown))}")
+    for key, value in fields.items():
+        setattr(session, key, value)
+    _save(session, unique_message="课次保存失败，请检查时间。")
+    return session
+
+
+@transaction.atomic
+def session_delete(*, actor: User, session: Session) -> None:
+    _require_manager(actor=actor, programme=session.programme)
+    session.delete()
+
+
+@transaction.atomic
+def enrolment_create(*, actor: User, programme: Programme, teacher: User, source: str) -> Enrolment:
+    """Enrol a teacher, once, within capacity.
+
+    The programme row is locked for the count so that simultaneous enrolments
+    cannot overshoot the capacity (SQLite serialises writers with IMMEDIATE).
+    A cancelled enrolment is re-activated rather than duplicated.
+    """
+    if not teacher.is_teacher:
+        raise ValidationError({"teacher": f"{teacher} 不是教师账号，不能报名培训。"})
+    if not teacher.is_active:
+        raise ValidationError({"teacher": f"{teacher.name} 的账号已停用。"})
+    if source == EnrolmentSource.SELF:
+        if actor.pk != teacher.pk:
+            raise PermissionDenied("只能为自己报名。")
+    elif not programme_can_manage(user=actor, programme=programme):
+        raise PermissionDenied("您无权为该项目添加学员。")
+
+    locked = Programme.objects.select_for_update().get(pk=programme.pk)
+    if source == EnrolmentSource.SELF:
+        if not locked.self_enrol_open:
+            raise ValidationError({"programme": f"“{locked.title}”未开放自主报名，请联系组织单位。"})
+        if locked.end_date < timezone.localdate():
+            raise ValidationError({"programme": f"“{locked.title}”已于 {locked.end_date:%Y-%m-%d} 结束，不能再报名。"})
+
+    existing = Enrolment.objects.filter(programme=locked, teacher=teacher).first()
+    if existing and existing.status == EnrolmentStatus.ENROLLED:
+        raise ValidationError({"teacher": f"{teacher.name} 已报名“{locked.title}”，无需重复报名。"})
+    if locked.capacity is not None:
+        taken = Enrolment.objects.filter(programme=locked, status=EnrolmentStatus.ENROLLED).count()
+        if taken >= locked.capacity:
+            raise ValidationError({"programme": f"“{locked.title}”名额已满（{locked.capacity}人）。"})
+    if existing:
+        existing.status = EnrolmentStatus.ENROLLED
+        existing.source = source
+        existing.enrolled_at = timezone.now()
+        existing.save(update_fields=["status", "source", "enrolled_at"])
+        return existing
+    try:
+        with transaction.atomic():
+            return Enrolment.objects.create(programme=locked, teacher=teacher, source=source)
+    except IntegrityError as error:
+        raise ValidationError({"teacher": f"{teacher.name} 已报名“{locked.title}”，无需重复报名。"}) from error
+
+
+@transaction.atomic
+def enrolment_cancel(*, actor: User, enrolment: Enrolment) -> Enrolment:
+    own = actor.pk == enrolment.teacher_id
+    if not own and not programme_can_manage(user=actor, programme=enrolment.programme):
+        raise PermissionDenied("您无权取消该报名。")
+    if enrolment.status == EnrolmentStatus.CANCELLED:
+        raise ValidationError("该报名已经取消。")
+    enrolment.status = EnrolmentStatus.CANCELLED
+    enrolment.save(update_fields=["status"])
+    return enrolment
+
+
+@transaction.atomic
+def programme_delete(*, actor: User, programme: Programme) -> None:
+    _require_manager(actor=actor, programme=programme)
+    if programme.enrolments.exists():
+        raise ValidationError("该项目已有报名记录，不能删除；如需停办，请关闭自主报名。")
+    programme.delete()

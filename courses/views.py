@@ -1,0 +1,140 @@
+"""Pages for teachers (home, catalogue) and organisers (programme list and roster)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role, User
+
+from . import selectors, services
+from .forms import AddTeacherForm
+from .models import Enrolment, EnrolmentSource, EnrolmentStatus
+
+
+def _error_text(error: ValidationError) -> str:
+    return "；".join(error.messages)
+
+
+@login_required
+def home_view(request):
+    if not request.user.is_teacher:
+        return redirect("courses:manage_list")
+    enrolments = selectors.teacher_programmes(teacher=request.user)
+    return render(request, "courses/home.html", {"enrolments": enrolments})
+
+
+@login_required
+def catalogue_view(request):
+    programmes = selectors.programme_catalogue(user=request.user)
+    return render(request, "courses/catalogue.html", {"programmes": programmes})
+
+
+@login_required
+def programme_detail_view(request, code: str):
+    programme = get_object_or_404(selectors.programmes_visible_to(user=request.user), code=code)
+    enrolment = None
+    if request.user.is_teacher:
+        enrolment = Enrolment.objects.filter(programme=programme, teacher=request.user).first()
+    return render(
+        request,
+        "courses/programme_detail.html",
+        {"programme": programme, "sessions": programme.sessions.all(), "enrolment": enrolment},
+    )
+
+
+@login_required
+@require_POST
+def enrol_view(request, code: str):
+    programme = get_object_or_404(selectors.programmes_visible_to(user=request.user), code=code)
+    try:
+        services.enrolment_create(
+            actor=request.user, programme=programme, teacher=request.user, source=EnrolmentSource.SELF
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"报名成功：{programme.title}")
+    return redirect("courses:programme_detail", code=programme.code)
+
+
+@login_required
+@require_POST
+def cancel_view(request, code: str):
+    enrolment = get_object_or_404(
+        Enrolment.objects.select_related("programme"), programme__code=code, teacher=request.user
+    )
+    try:
+        services.enrolment_cancel(actor=request.user, enrolment=enrolment)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, f"已取消报名：{enrolment.programme.title}")
+    return redirect("courses:programme_detail", code=code)
+
+
+def _staff_only(user: User) -> None:
+    if not (user.is_superuser or user.role in {Role.ORGANISER, Role.BUREAU}):
+        raise PermissionDenied("此页面仅供培训组织者和教育局使用。")
+
+
+@login_required
+def manage_list_view(request):
+    _staff_only(request.user)
+    queryset = selectors.programmes_with_counts(queryset=selectors.programmes_visible_to(user=request.user))
+    year = request.GET.get("year", "")
+    if year.isdigit():
+        queryset = queryset.filter(year=int(year))
+    return render(
+        request,
+        "courses/manage_list.html",
+        {
+            "programmes": queryset.order_by("-start_date", "code"),
+            "year": year,
+            "read_only": not request.user.is_organiser,
+        },
+    )
+
+
+@login_required
+def manage_detail_view(request, code: str):
+    _staff_only(request.user)
+    programme = get_object_or_404(selectors.programmes_visible_to(user=request.user), code=code)
+    can_manage = selectors.programme_can_manage(user=request.user, programme=programme)
+    form = AddTeacherForm(request.POST or None)
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied("您只能查看，不能修改该项目。")
+        if form.is_valid():
+            teacher = User.objects.filter(id_number=form.cleaned_data["id_number"], role=Role.TEACHER).first()
+            if teacher is None:
+                form.add_error("id_number", "系统中没有这个身份证号的教师，请先通过名单导入或后台添加教师。")
+            else:
+                try:
+                    services.enrolment_create(
+                        actor=request.user, programme=programme, teacher=teacher, source=EnrolmentSource.ORGANISER
+                    )
+                except ValidationError as error:
+                    form.add_error(None, _error_text(error))
+                else:
+                    messages.success(request, f"已添加学员：{teacher.name}")
+                    return redirect("courses:manage_detail", code=programme.code)
+    roster = selectors.programme_roster(programme=programme)
+    page = Paginator(roster, 100).get_page(request.GET.get("page"))
+    enrolled = roster.filter(status=EnrolmentStatus.ENROLLED).count()
+    return render(
+        request,
+        "courses/manage_detail.html",
+        {
+            "programme": programme,
+            "sessions": programme.sessions.all(),
+            "page": page,
+            "enrolled": enrolled,
+            "can_manage": can_manage,
+            "form": form,
+        },
+    )

@@ -1,0 +1,112 @@
+import os
+import shutil
+
+import pytest
+from django.db import connection
+
+from tests.factories import make_bureau, make_organiser, make_programme, make_teacher, make_unit
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def teacher(db):
+    return make_teacher(name="王老师")
+
+
+@pytest.fixture
+def other_teacher(db):
+    return make_teacher(name="李老师")
+
+
+@pytest.fixture
+def unit(db):
+    return make_unit("许昌市教育局教师工作科")
+
+
+@pytest.fixture
+def other_unit(db):
+    return make_unit("许昌市教育局政策法规科")
+
+
+@pytest.fixture
+def organiser(unit):
+    return make_organiser(unit)
+
+
+@pytest.fixture
+def other_organiser(other_unit):
+    return make_organiser(other_unit)
+
+
+@pytest.fixture
+def bureau(db):
+    return make_bureau()
+
+
+@pytest.fixture
+def programme(organiser):
+    return make_programme(organiser=organiser, title="法治政府建设专题培训讲座")
+
+
+@pytest.fixture
+def postgres_only(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("需要 PostgreSQL：行锁与并发只在真实数据库服务器上验证（CI 中运行）")
+
+
+# ---- Browser harness: Debian's Chromium driven by Playwright, never a downloaded browser.
+
+
+def _require_browser() -> bool:
+    return os.environ.get("REQUIRE_BROWSER") == "1"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        if _require_browser():
+            pytest.fail(f"REQUIRE_BROWSER=1 但找不到 Chromium（{CHROMIUM}）：请 apt-get install chromium")
+        pytest.skip("本机未安装 Chromium（apt-get install chromium）；CI 中浏览器测试为必跑项")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def phone(browser, request):
+    """A 360x740 phone page; on failure a screenshot is kept in test-artifacts/."""
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        os.makedirs("test-artifacts", exist_ok=True)
+        page.screenshot(path=f"test-artifacts/{request.node.name}.png", full_page=True)
+    context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.rep_call = report

@@ -1,0 +1,199 @@
+"""The REST API: role scoping, field errors in 400s, the schema and docs."""
+
+import datetime
+
+import pytest
+from rest_framework.test import APIClient
+
+from courses.models import Enrolment, Programme
+from courses.services import enrolment_create
+from tests.factories import make_programme, make_teacher
+
+
+@pytest.fixture
+def api():
+    def as_user(user=None):
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return as_user
+
+
+PROGRAMME = {
+    "code": "fz2021-0914",
+    "title": "法治政府建设专题培训讲座",
+    "level": "municipal",
+    "kind": "lecture",
+    "start_date": "2021-09-14",
+    "end_date": "2021-09-14",
+    "credit_hours": "3.0",
+}
+
+
+def test_organiser_creates_programme_in_own_unit(api, organiser, other_unit):
+    response = api(organiser).post("/api/programmes/", {**PROGRAMME, "unit": other_unit.name}, format="json")
+    assert response.status_code == 201, response.json()
+    created = Programme.objects.get(code="FZ2021-0914")
+    assert created.unit == organiser.unit and created.year == 2021
+    assert response.json()["level_display"] == "市级"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "text"),
+    [
+        ({"end_date": "2021-09-13"}, "end_date", "结束日期不能早于开始日期"),
+        ({"credit_hours": "-1"}, "credit_hours", ""),
+        ({"level": "world"}, "level", ""),
+        ({"year": 2020}, "year", "年度应与开始日期的年份一致"),
+    ],
+)
+def test_bad_programme_input_gives_400_with_field_errors(api, organiser, change, field, text):
+    response = api(organiser).post("/api/programmes/", {**PROGRAMME, **change}, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert text in str(response.json()[field])
+    assert not Programme.objects.exists()
+
+
+def test_duplicate_programme_code_is_a_400(api, organiser):
+    api(organiser).post("/api/programmes/", PROGRAMME, format="json")
+    response = api(organiser).post("/api/programmes/", PROGRAMME, format="json")
+    assert response.status_code == 400
+    assert "已存在" in str(response.json()["code"])
+
+
+def test_session_outside_programme_or_reversed_is_400(api, organiser, programme):
+    day = programme.start_date
+    body = {"programme": programme.code, "title": "第二讲", "venue": "会议室"}
+    outside = {
+        **body,
+        "starts_at": f"{day + datetime.timedelta(days=40)}T09:00:00+08:00",
+        "ends_at": f"{day + datetime.timedelta(days=40)}T11:00:00+08:00",
+    }
+    response = api(organiser).post("/api/sessions/", outside, format="json")
+    assert response.status_code == 400 and "课次时间必须在项目日期" in str(response.json())
+    reversed_times = {**body, "starts_at": f"{day}T11:00:00+08:00", "ends_at": f"{day}T09:00:00+08:00"}
+    response = api(organiser).post("/api/sessions/", reversed_times, format="json")
+    assert response.status_code == 400 and "结束时间必须晚于开始时间" in str(response.json())
+    assert programme.sessions.count() == 1
+
+
+def test_organiser_cannot_see_or_change_another_units_programme(api, other_organiser, programme):
+    client = api(other_organiser)
+    assert client.get("/api/programmes/").json()["count"] == 0
+    assert client.get(f"/api/programmes/{programme.code}/").status_code == 404
+    assert client.patch(f"/api/programmes/{programme.code}/", {"title": "改"}, format="json").status_code == 404
+    session = programme.sessions.get()
+    assert client.patch(f"/api/sessions/{session.pk}/", {"title": "改"}, format="json").status_code == 404
+    assert (
+        client.post(
+            "/api/sessions/",
+            {
+                "programme": programme.code,
+                "title": "x",
+                "starts_at": session.starts_at.isoformat(),
+                "ends_at": session.ends_at.isoformat(),
+            },
+            format="json",
+        ).status_code
+        == 403
+    )
+    programme.refresh_from_db()
+    assert programme.title == "法治政府建设专题培训讲座"
+
+
+def test_bureau_reads_all_and_writes_nothing(api, bureau, programme, teacher):
+    enrolment_create(actor=teacher, programme=programme, teacher=teacher, source="self")
+    client = api(bureau)
+    assert client.get("/api/programmes/").json()["count"] == 1
+    assert client.get("/api/enrolments/").json()["count"] == 1
+    assert client.post("/api/programmes/", PROGRAMME, format="json").status_code == 403
+    assert client.patch(f"/api/programmes/{programme.code}/", {"title": "x"}, format="json").status_code == 403
+    assert client.delete(f"/api/programmes/{programme.code}/").status_code == 403
+    assert (
+        client.post(
+            "/api/enrolments/",
+            {"programme": programme.code, "teacher_id_number_input": make_teacher().id_number},
+            format="json",
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post("/api/teachers/", {"name": "x", "id_number": "11010519491231002X"}, format="json").status_code
+        == 403
+    )
+    enrolment = Enrolment.objects.get()
+    assert client.post(f"/api/enrolments/{enrolment.pk}/cancel/").status_code == 403
+    assert Enrolment.objects.get().status == "enrolled"
+
+
+def test_teacher_sees_only_own_enrolments(api, teacher, other_teacher, programme):
+    mine = enrolment_create(actor=teacher, programme=programme, teacher=teacher, source="self")
+    theirs = enrolment_create(actor=other_teacher, programme=programme, teacher=other_teacher, source="self")
+    client = api(teacher)
+    rows = client.get("/api/enrolments/").json()["results"]
+    assert [row["id"] for row in rows] == [mine.pk]
+    assert client.get(f"/api/enrolments/{theirs.pk}/").status_code == 404
+    assert client.post(f"/api/enrolments/{theirs.pk}/cancel/").status_code == 404
+    teachers = client.get("/api/teachers/").json()["results"]
+    assert [row["id"] for row in teachers] == [teacher.pk]
+    assert client.get(f"/api/teachers/{other_teacher.pk}/").status_code == 404
+
+
+def test_teacher_self_enrols_and_cannot_create_programmes(api, teacher, programme):
+    client = api(teacher)
+    response = client.post("/api/enrolments/", {"programme": programme.code}, format="json")
+    assert response.status_code == 201
+    assert response.json()["source"] == "self"
+    again = client.post("/api/enrolments/", {"programme": programme.code}, format="json")
+    assert again.status_code == 400 and "无需重复报名" in str(again.json())
+    assert client.post("/api/programmes/", PROGRAMME, format="json").status_code == 403
+
+
+def test_enrolment_past_capacity_or_closed_is_400(api, organiser):
+    full = make_programme(organiser=organiser, capacity=1)
+    closed = make_programme(organiser=organiser, self_enrol_open=False)
+    enrolment_create(actor=organiser, programme=full, teacher=make_teacher(), source="organiser")
+    enrolment_create(actor=organiser, programme=closed, teacher=make_teacher(), source="organiser")
+    teacher = make_teacher()
+    response = api(teacher).post("/api/enrolments/", {"programme": full.code}, format="json")
+    assert response.status_code == 400 and "名额已满" in str(response.json())
+    # A closed programme is not visible to the teacher, but the error is still explicit.
+    response = api(teacher).post("/api/enrolments/", {"programme": closed.code}, format="json")
+    assert response.status_code == 400 and "未开放自主报名" in str(response.json())
+    assert not Enrolment.objects.filter(teacher=teacher).exists()
+
+
+def test_organiser_creates_teacher_with_masked_output_and_field_errors(api, organiser):
+    client = api(organiser)
+    body = {"name": "王永浩", "id_number": " 11010519491231002x ", "mobile": "13900001111", "district": "魏都区"}
+    response = client.post("/api/teachers/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["id_number_masked"] == "110105********002X"
+    assert "11010519491231002X" not in response.content.decode()
+    bad = client.post(
+        "/api/teachers/", {"name": "x", "id_number": "110105194912310021", "mobile": "123"}, format="json"
+    )
+    assert bad.status_code == 400
+    assert "校验位" in str(bad.json()["id_number"]) and "11位" in str(bad.json()["mobile"])
+    dup = client.post("/api/teachers/", {**body, "mobile": "13900002222"}, format="json")
+    assert dup.status_code == 400 and "id_number" in dup.json()
+
+
+def test_anonymous_api_is_refused(api, programme):
+    assert api().get("/api/programmes/").status_code in (401, 403)
+
+
+def test_schema_docs_and_health(client, db):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    text = schema.content.decode()
+    for path in ("/api/programmes/", "/api/sessions/", "/api/enrolments/", "/api/teachers/"):
+        assert path in text
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert "cdn" not in docs.content.decode().lower()
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.json()["status"] == "ok"
