@@ -40,7 +40,7 @@ class Programme(models.Model):
     self_enrol_open = models.BooleanField("开放自主报名", default=False)
     audience = models.CharField("培训对象", max_length=200, blank=True)
     description = models.TextField("项目简介", blank=True)
-    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    created_at = models.DateTimeField("创建时间", default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = "培训项目"
@@ -58,6 +58,7 @@ class Programme(models.Model):
         return f"{self.title}（{self.code}）"
 
     def clean(self):
+        self.code = (self.code or "").strip().upper()
         errors = {}
         if self.start_date and self.end_date and self.start_date > self.end_date:
             errors["end_date"] = "结束日期不能早于开始日期。"
@@ -90,6 +91,14 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title}（{timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}）"
+
+    @property
+    def when(self) -> str:
+        """2021-09-14 09:00–11:30, or both dates when a session spans days (online units)."""
+        start, end = timezone.localtime(self.starts_at), timezone.localtime(self.ends_at)
+        if start.date() == end.date():
+            return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+        return f"{start:%Y-%m-%d %H:%M} 至 {end:%Y-%m-%d %H:%M}"
 
     def clean(self):
         errors = {}

@@ -43,7 +43,6 @@ def programme_create(*, actor: User, **fields) -> Programme:
     if fields.get("start_date") and not fields.get("year"):
         fields["year"] = fields["start_date"].year
     programme = Programme(**fields)
-    programme.code = (programme.code or "").strip().upper()
     _save(programme, unique_message={"code": f"项目编号 {programme.code} 已存在，请换一个。"})
     return programme
 
@@ -58,7 +57,6 @@ def programme_update(*, actor: User, programme: Programme, **fields) -> Programm
         raise PermissionDenied("不能把项目转给其他单位。")
     for key, value in fields.items():
         setattr(programme, key, value)
-    programme.code = programme.code.strip().upper()
     _save(programme, unique_message={"code": f"项目编号 {programme.code} 已存在，请换一个。"})
     outside = [s for s in programme.sessions.all() if not _session_within(s, programme)]
     if outside:
