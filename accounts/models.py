@@ -101,6 +101,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name = "用户"
         verbose_name_plural = "用户"
         ordering = ["id"]
+        permissions = [("export_full_id_number", "可导出完整身份证号")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(role=Role.TEACHER) | Q(id_number__isnull=False), name="teacher_has_id_number"

@@ -116,3 +116,30 @@ def teacher_reset_first_login(*, teacher: User) -> User:
 
 def district_choices() -> list[str]:
     return [value for value, _label in District.choices]
+
+
+def teachers_bulk_create(*, records: list[dict]) -> dict[str, int]:
+    """Create many teachers at once (roster import); returns {id_number: pk}.
+
+    Records must already be validated and normalised. All get the unusable password
+    marker, so no hashing happens here: each teacher claims the account on first sign-in.
+    Call inside the caller's transaction.
+    """
+    unusable = make_password(None)
+    User.objects.bulk_create(
+        [User(role=Role.TEACHER, password=unusable, **record) for record in records], batch_size=1000
+    )
+    numbers = [record["id_number"] for record in records]
+    found: dict[str, int] = {}
+    for start in range(0, len(numbers), 2000):
+        chunk = numbers[start : start + 2000]
+        found.update(User.objects.filter(id_number__in=chunk).values_list("id_number", "pk"))
+    return found
+
+
+TEACHER_DETAIL_FIELDS = ("name", "mobile", "school", "district", "subject", "title")
+
+
+def teachers_bulk_update(*, teachers: list[User]) -> None:
+    """Write changed details of many teachers (roster import); never identity or password."""
+    User.objects.bulk_update(teachers, TEACHER_DETAIL_FIELDS, batch_size=1000)

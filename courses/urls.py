@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import roster_views, views
 
 app_name = "courses"
 
@@ -11,4 +11,13 @@ urlpatterns = [
     path("programmes/<str:code>/cancel/", views.cancel_view, name="cancel"),
     path("manage/programmes/", views.manage_list_view, name="manage_list"),
     path("manage/programmes/<str:code>/", views.manage_detail_view, name="manage_detail"),
+    path("manage/roster-template.xlsx", roster_views.roster_template_view, name="roster_template"),
+    path("manage/programmes/<str:code>/roster/", roster_views.roster_upload_view, name="roster_upload"),
+    path("manage/programmes/<str:code>/roster/confirm/", roster_views.roster_confirm_view, name="roster_confirm"),
+    path(
+        "manage/programmes/<str:code>/roster/errors/<str:token>.xlsx",
+        roster_views.roster_errors_view,
+        name="roster_errors",
+    ),
+    path("manage/programmes/<str:code>/export.xlsx", roster_views.roster_export_view, name="roster_export"),
 ]

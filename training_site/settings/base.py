@@ -160,3 +160,10 @@ LOGGING = {
 
 # Product settings, each overridable from the environment.
 TRAINING_BUREAU_NAME = "许昌市教育局"
+
+# Roster import limits, checked before a workbook is parsed.
+ROSTER_MAX_BYTES = int(os.environ.get("ROSTER_MAX_BYTES", 10 * 1024 * 1024))
+ROSTER_MAX_ROWS = int(os.environ.get("ROSTER_MAX_ROWS", 50_000))
+ROSTER_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("ROSTER_MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024

@@ -1,0 +1,421 @@
+"""Roster import: one path for the organiser page, the admin, the API and the command.
+
+read → analyse (normalise, validate, compare with the database) → preview, and
+commit = the same analysis inside one transaction followed by bulk writes. A file
+with any error row is never written; a failure midway leaves nothing behind.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+
+from accounts.identity import id_number_error, mask_id_number, mobile_error, normalise_id_number, normalise_mobile
+from accounts.models import District, Role, User
+from accounts.services import teachers_bulk_create, teachers_bulk_update
+
+from .excel import WorkbookRefused, build_workbook, check_upload, read_sheet
+from .models import Enrolment, EnrolmentSource, EnrolmentStatus, Programme
+from .selectors import programme_can_manage
+
+FIELDS = ("name", "id_number", "mobile", "school", "district", "subject", "title")
+CANONICAL_HEADERS = {
+    "name": "姓名",
+    "id_number": "身份证号",
+    "mobile": "手机号",
+    "school": "学校/单位",
+    "district": "区县",
+    "subject": "学科",
+    "title": "职称",
+}
+HEADER_ALIASES = {
+    "name": ("姓名", "教师姓名", "学员姓名", "名字"),
+    "id_number": ("身份证号", "身份证号码", "证件号码", "公民身份号码", "身份证", "证件号"),
+    "mobile": ("手机", "手机号", "手机号码", "联系电话", "联系方式", "电话", "移动电话"),
+    "school": ("学校", "单位", "工作单位", "学校/单位", "学校名称", "所在学校", "单位名称", "学校(单位)", "所在单位"),
+    "district": ("区县", "所属区县", "县区", "县(市、区)", "县(市,区)", "区(县)", "县市区", "所在区县"),
+    "subject": ("学科", "任教学科"),
+    "title": ("职称", "专业技术职称"),
+}
+_ALIAS_LOOKUP = {alias: key for key, aliases in HEADER_ALIASES.items() for alias in aliases}
+_SCIENTIFIC = re.compile(r"^\d+(\.\d+)?E\+?\d+$", re.IGNORECASE)
+_DISTRICTS = [value for value, _label in District.choices]
+HEADER_SEARCH_ROWS = 30
+EXAMPLE_PREFIX = "示例"
+
+
+class RosterHasErrors(Exception):
+    def __init__(self, report: "RosterReport"):
+        super().__init__(f"名单有 {len(report.errors)} 处错误，未导入任何数据。")
+        self.report = report
+
+
+@dataclass
+class RosterRow:
+    row: int
+    raw: tuple
+    values: dict
+    action: str = ""
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    teacher_pk: int | None = None
+    changes: dict = field(default_factory=dict)
+    enrolment_pk: int | None = None
+
+
+@dataclass
+class RosterReport:
+    sheet: str
+    header_row: int
+    headers: list[str]
+    columns: dict[str, int]
+    rows: list[RosterRow]
+    committed: bool = False
+
+    @property
+    def errors(self) -> list[dict]:
+        return [
+            {"row": row.row, "column": column, "message": message}
+            for row in self.rows
+            for column, message in row.errors
+        ]
+
+    @property
+    def error_rows(self) -> list[RosterRow]:
+        return [row for row in self.rows if row.errors]
+
+    def count(self, action: str) -> int:
+        return sum(1 for row in self.rows if row.action == action and not row.errors)
+
+    def as_dict(self) -> dict:
+        return {
+            "new": self.count("new"),
+            "updated": self.count("updated"),
+            "unchanged": self.count("unchanged"),
+            "errors": self.errors,
+        }
+
+    def column_header(self, key: str) -> str:
+        index = self.columns.get(key)
+        return self.headers[index] if index is not None else CANONICAL_HEADERS[key]
+
+
+def _header_key(cell) -> str | None:
+    if cell is None:
+        return None
+    text = unicodedata.normalize("NFKC", str(cell))
+    text = re.sub(r"\s+", "", text).replace("*", "").replace("＊", "")
+    if text in _ALIAS_LOOKUP:
+        return _ALIAS_LOOKUP[text]
+    stripped = re.sub(r"\([^)]*\)$", "", text)  # 身份证号(必填)
+    return _ALIAS_LOOKUP.get(stripped)
+
+
+def _find_header(rows: list[tuple]) -> tuple[int, dict[str, int]]:
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        columns: dict[str, int] = {}
+        for col, cell in enumerate(row):
+            key = _header_key(cell)
+            if key and key not in columns:
+                columns[key] = col
+        if "name" in columns and "id_number" in columns:
+            return index, columns
+    raise WorkbookRefused(
+        f"在前 {HEADER_SEARCH_ROWS} 行中找不到表头：表头行至少要有“姓名”和“身份证号”两列（也可写作“教师姓名”“身份证号码”“证件号码”）。"
+    )
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = unicodedata.normalize("NFKC", str(value))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _blank(row: tuple) -> bool:
+    return all(value is None or (isinstance(value, str) and not value.strip()) for value in row)
+
+
+def _parse_row(number: int, raw: tuple, columns: dict[str, int], header_text) -> RosterRow | None:
+    def cell(key):
+        index = columns.get(key)
+        return raw[index] if index is not None and index < len(raw) else None
+
+    errors: list[tuple[str, str]] = []
+    name = re.sub(r"\s+", "", _text(cell("name")))
+    if name.startswith(EXAMPLE_PREFIX):
+        return None
+    if not name:
+        errors.append((header_text("name"), "姓名不能为空。"))
+    elif len(name) > 50:
+        errors.append((header_text("name"), "姓名过长（最多50个字符）。"))
+
+    raw_id = cell("id_number")
+    id_number = ""
+    if isinstance(raw_id, int | float) or _SCIENTIFIC.match(_text(raw_id)):
+        errors.append(
+            (
+                header_text("id_number"),
+                "身份证号被 Excel 存成了数字，后几位已丢失（Excel 只保留15位有效数字）。"
+                "请把该列设置为“文本”格式后重新录入完整的18位号码。",
+            )
+        )
+    else:
+        id_number = normalise_id_number(raw_id)
+        if not id_number:
+            errors.append((header_text("id_number"), "身份证号不能为空。"))
+        else:
+            problem = id_number_error(id_number)
+            if problem:
+                errors.append((header_text("id_number"), problem))
+
+    mobile = normalise_mobile(_text(cell("mobile")))
+    if mobile:
+        problem = mobile_error(mobile)
+        if problem:
+            errors.append((header_text("mobile"), problem))
+
+    district = _text(cell("district"))
+    if district and district not in _DISTRICTS:
+        matches = [choice for choice in _DISTRICTS if choice.startswith(district)]
+        if len(matches) == 1:
+            district = matches[0]
+        else:
+            errors.append((header_text("district"), f"区县“{district}”不在许昌市区县列表中：{'、'.join(_DISTRICTS)}。"))
+
+    values = {
+        "name": name,
+        "id_number": id_number,
+        "mobile": mobile,
+        "school": _text(cell("school"))[:100],
+        "district": district,
+        "subject": _text(cell("subject"))[:30],
+        "title": _text(cell("title"))[:30],
+    }
+    return RosterRow(row=number, raw=raw, values=values, errors=errors)
+
+
+def parse_roster(data: bytes, *, filename: str = "", sheet: str | None = None) -> RosterReport:
+    """Read and validate a file on its own, without the database."""
+    check_upload(data, filename=filename)
+    sheet_rows = read_sheet(data, sheet=sheet)
+    header_index, columns = _find_header(sheet_rows.rows)
+    headers = [_text(cell) for cell in sheet_rows.rows[header_index]]
+    report = RosterReport(
+        sheet=sheet_rows.title, header_row=header_index + 1, headers=headers, columns=columns, rows=[]
+    )
+    header_text = report.column_header
+    seen_ids: dict[str, int] = {}
+    seen_mobiles: dict[str, int] = {}
+    for offset, raw in enumerate(sheet_rows.rows[header_index + 1 :], start=header_index + 2):
+        if _blank(raw):
+            continue
+        row = _parse_row(offset, raw, columns, header_text)
+        if row is None:
+            continue
+        number, mobile = row.values["id_number"], row.values["mobile"]
+        if number and not row.errors:
+            if number in seen_ids:
+                row.errors.append(
+                    (
+                        header_text("id_number"),
+                        f"第{seen_ids[number]}行与第{row.row}行的身份证号重复，请删除重复的一行。",
+                    )
+                )
+            else:
+                seen_ids[number] = row.row
+        if mobile and not row.errors:
+            if mobile in seen_mobiles:
+                row.errors.append(
+                    (
+                        header_text("mobile"),
+                        f"第{seen_mobiles[mobile]}行与第{row.row}行的手机号相同，一个手机号只能对应一位教师。",
+                    )
+                )
+            else:
+                seen_mobiles[mobile] = row.row
+        report.rows.append(row)
+    return report
+
+
+def _chunks(items: list, size: int = 2000):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _compare_with_database(report: RosterReport, programme: Programme) -> None:
+    """Classify each valid row as new / updated / unchanged, or add the conflict as an error."""
+    valid = [row for row in report.rows if not row.errors]
+    detail_fields = ("name", "mobile", "school", "district", "subject", "title")
+    existing: dict[str, dict] = {}
+    for chunk in _chunks([row.values["id_number"] for row in valid]):
+        for record in User.objects.filter(id_number__in=chunk).values("pk", "id_number", "role", *detail_fields):
+            existing[record["id_number"]] = record
+    mobile_owner: dict[str, str] = {}
+    for chunk in _chunks([row.values["mobile"] for row in valid if row.values["mobile"]]):
+        mobile_owner.update(User.objects.filter(mobile__in=chunk).values_list("mobile", "id_number"))
+    enrolments: dict[int, tuple[int, str]] = {}
+    for chunk in _chunks([record["pk"] for record in existing.values()]):
+        for pk, teacher_id, status in Enrolment.objects.filter(programme=programme, teacher_id__in=chunk).values_list(
+            "pk", "teacher_id", "status"
+        ):
+            enrolments[teacher_id] = (pk, status)
+
+    active = Enrolment.objects.filter(programme=programme, status=EnrolmentStatus.ENROLLED).count()
+    remaining = None if programme.capacity is None else programme.capacity - active
+    for row in valid:
+        values = row.values
+        owner = mobile_owner.get(values["mobile"]) if values["mobile"] else None
+        if owner and owner != values["id_number"]:
+            row.errors.append(
+                (
+                    report.column_header("mobile"),
+                    f"手机号 {values['mobile']} 已被另一位教师（{mask_id_number(owner)}）使用，请核对。",
+                )
+            )
+            continue
+        record = existing.get(values["id_number"])
+        if record and record["role"] != Role.TEACHER:
+            row.errors.append(
+                (report.column_header("id_number"), "该身份证号属于组织者或教育局账号，不能作为学员导入。")
+            )
+            continue
+        if record:
+            row.teacher_pk = record["pk"]
+            row.changes = {
+                key: values[key] for key in detail_fields if values[key] and values[key] != (record[key] or "")
+            }
+        enrolment = enrolments.get(record["pk"]) if record else None
+        if enrolment and enrolment[1] == EnrolmentStatus.ENROLLED:
+            row.action = "updated" if row.changes else "unchanged"
+            continue
+        row.enrolment_pk = enrolment[0] if enrolment else None
+        if remaining is not None:
+            if remaining <= 0:
+                row.errors.append(("", f"超出项目名额（{programme.capacity}人），本行及以后的新学员无法报名。"))
+                continue
+            remaining -= 1
+        row.action = "new"
+
+
+def roster_preview(
+    *, actor: User, programme: Programme, data: bytes, filename: str = "", sheet: str | None = None
+) -> RosterReport:
+    """What importing this file would do; writes nothing."""
+    if not programme_can_manage(user=actor, programme=programme):
+        raise PermissionDenied("您无权为该培训项目导入名单。")
+    report = parse_roster(data, filename=filename, sheet=sheet)
+    _compare_with_database(report, programme)
+    return report
+
+
+@transaction.atomic
+def roster_commit(
+    *, actor: User, programme: Programme, data: bytes, filename: str = "", sheet: str | None = None
+) -> RosterReport:
+    """Import the whole file or nothing: the analysis is repeated under a lock on the programme."""
+    if not programme_can_manage(user=actor, programme=programme):
+        raise PermissionDenied("您无权为该培训项目导入名单。")
+    programme = Programme.objects.select_for_update().get(pk=programme.pk)
+    report = parse_roster(data, filename=filename, sheet=sheet)
+    _compare_with_database(report, programme)
+    if report.errors:
+        raise RosterHasErrors(report)
+    try:
+        with transaction.atomic():
+            _apply(report, programme)
+    except IntegrityError as error:
+        raise WorkbookRefused(
+            "导入时数据被其他操作同时修改（如同一教师被另一份名单导入），本次未导入任何数据，请重新导入。"
+        ) from error
+    report.committed = True
+    return report
+
+
+def _apply(report: RosterReport, programme: Programme) -> None:
+    creates = [row for row in report.rows if row.action == "new" and row.teacher_pk is None]
+    if creates:
+        created = teachers_bulk_create(
+            records=[{**row.values, "mobile": row.values["mobile"] or None} for row in creates]
+        )
+        for row in creates:
+            row.teacher_pk = created[row.values["id_number"]]
+    changed = [row for row in report.rows if row.changes]
+    if changed:
+        current = {u.pk: u for u in User.objects.filter(pk__in=[row.teacher_pk for row in changed])}
+        for row in changed:
+            for key, value in row.changes.items():
+                setattr(current[row.teacher_pk], key, value)
+        teachers_bulk_update(teachers=list(current.values()))
+    new_rows = [row for row in report.rows if row.action == "new"]
+    reactivate = [row.enrolment_pk for row in new_rows if row.enrolment_pk]
+    if reactivate:
+        Enrolment.objects.filter(pk__in=reactivate).update(
+            status=EnrolmentStatus.ENROLLED, source=EnrolmentSource.IMPORT
+        )
+    Enrolment.objects.bulk_create(
+        [
+            Enrolment(programme=programme, teacher_id=row.teacher_pk, source=EnrolmentSource.IMPORT)
+            for row in new_rows
+            if not row.enrolment_pk
+        ],
+        batch_size=1000,
+    )
+
+
+def error_rows_workbook(report: RosterReport) -> bytes:
+    """The rows with errors as they were in the file, plus a reason column, to fix and re-import."""
+    headers = [h or f"第{i + 1}列" for i, h in enumerate(report.headers)] + ["错误原因", "原行号"]
+    width = len(report.headers)
+    rows = []
+    for row in report.error_rows:
+        cells = list(row.raw[:width]) + [None] * (width - len(row.raw[:width]))
+        cells = [_text(value) if value is not None else None for value in cells]
+        reasons = "；".join(f"{column}：{message}" if column else message for column, message in row.errors)
+        rows.append(cells + [reasons, row.row])
+    id_header = report.column_header("id_number")
+    return build_workbook([("错误行", headers, rows)], text_columns=[id_header])
+
+
+def template_workbook() -> bytes:
+    """The roster template: a title row, a notes row, the headers, an example row; ID column as text."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "名单"
+    headers = [CANONICAL_HEADERS[key] for key in FIELDS]
+    sheet.append(["培训学员名单（导入模板）"])
+    sheet.append(
+        [
+            "说明：从第4行起每行一位教师；姓名、身份证号必填；身份证号列已设为文本格式，请勿改为数字；"
+            "手机号用于首次登录；区县填写：" + "、".join(_DISTRICTS) + "。以“示例”开头的行不会导入，可删除。"
+        ]
+    )
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
+    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(headers))
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.row_dimensions[2].height = 60
+    sheet.append(headers)
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+    sheet.append(
+        ["示例张三", "11010519491231002X", "13900000000", "许昌市第一中学", "魏都区", "道德与法治", "一级教师"]
+    )
+    for index, key in enumerate(FIELDS, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = 22 if key in ("id_number", "school") else 14
+        if key in ("id_number", "mobile"):
+            for row in range(4, 2004):
+                sheet[f"{letter}{row}"].number_format = "@"
+    import io
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
