@@ -37,10 +37,7 @@ class Command(BaseCommand):
             "sheet": options["sheet"],
         }
         try:
-            if options["dry_run"]:
-                report = roster_preview(**kwargs)
-            else:
-                report = roster_commit(**kwargs)
+            report = roster_preview(**kwargs) if options["dry_run"] else roster_commit(**kwargs)
         except RosterHasErrors as refused:
             report = refused.report
         except WorkbookRefused as error:
