@@ -2,6 +2,7 @@
 
 from rest_framework import mixins, permissions, viewsets
 
+from .models import User
 from .selectors import teachers_visible_to
 from .serializers import TeacherSerializer
 from .services import teacher_create, teacher_update
@@ -24,6 +25,7 @@ class TeacherViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = TeacherSerializer
+    queryset = User.objects.none()  # for the schema; get_queryset scopes by role
     permission_classes = [permissions.IsAuthenticated, OrganiserWrites]
 
     def get_queryset(self):

@@ -1,16 +1,20 @@
 """REST endpoints for programmes, sessions and enrolments; every write calls a service."""
 
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as APIValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.identity import normalise_id_number
 from accounts.models import Role, User
 
 from . import selectors, services
-from .models import EnrolmentSource
+from .excel import WorkbookRefused
+from .models import Enrolment, EnrolmentSource, Programme, Session
+from .roster import RosterHasErrors, roster_commit, roster_preview
 from .serializers import EnrolmentSerializer, ProgrammeSerializer, SessionSerializer
 
 
@@ -30,6 +34,7 @@ class ReadOnlyForBureau(permissions.BasePermission):
 
 class ProgrammeViewSet(viewsets.ModelViewSet):
     serializer_class = ProgrammeSerializer
+    queryset = Programme.objects.none()  # for the schema; get_queryset scopes by role
     permission_classes = [permissions.IsAuthenticated, ReadOnlyForBureau]
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
@@ -53,8 +58,80 @@ class ProgrammeViewSet(viewsets.ModelViewSet):
         services.programme_delete(actor=self.request.user, programme=instance)
 
 
+class RosterUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="名单 .xlsx 文件")
+    sheet = serializers.CharField(required=False, allow_blank=True, help_text="工作表名称，默认第一个")
+
+
+RosterResultSerializer = inline_serializer(
+    name="RosterResult",
+    fields={
+        "new": serializers.IntegerField(),
+        "updated": serializers.IntegerField(),
+        "unchanged": serializers.IntegerField(),
+        "committed": serializers.BooleanField(),
+        "errors": serializers.ListField(
+            child=inline_serializer(
+                name="RosterError",
+                fields={
+                    "row": serializers.IntegerField(allow_null=True, help_text="Excel 中显示的行号"),
+                    "column": serializers.CharField(help_text="文件中的表头"),
+                    "message": serializers.CharField(),
+                },
+            )
+        ),
+    },
+)
+
+
+class RosterViewSet(viewsets.GenericViewSet):
+    """Roster import for programmatic clients: the same code as the organiser page."""
+
+    parser_classes = [MultiPartParser, FormParser]
+    serializer_class = RosterUploadSerializer
+    permission_classes = [permissions.IsAuthenticated, ReadOnlyForBureau]
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        return selectors.programmes_visible_to(user=self.request.user)
+
+    def _run(self, request, service):
+        programme = self.get_object()
+        upload = RosterUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        file = upload.validated_data["file"]
+        kwargs = {
+            "actor": request.user,
+            "programme": programme,
+            "data": file.read(),
+            "filename": file.name,
+            "sheet": upload.validated_data.get("sheet") or None,
+        }
+        try:
+            report = service(**kwargs)
+        except RosterHasErrors as refused:
+            return Response({**refused.report.as_dict(), "committed": False}, status=status.HTTP_400_BAD_REQUEST)
+        except WorkbookRefused as error:
+            raise APIValidationError({"file": [str(error)]}) from error
+        return Response({**report.as_dict(), "committed": report.committed})
+
+    @extend_schema(request=RosterUploadSerializer, responses={200: RosterResultSerializer, 400: RosterResultSerializer})
+    @action(detail=True, methods=["post"], url_path="preview")
+    def preview(self, request, code=None):
+        """Check a roster file: counts of new / updated / unchanged rows and every error row. Writes nothing."""
+        return self._run(request, roster_preview)
+
+    @extend_schema(request=RosterUploadSerializer, responses={200: RosterResultSerializer, 400: RosterResultSerializer})
+    @action(detail=True, methods=["post"], url_path="commit")
+    def commit(self, request, code=None):
+        """Import the whole file in one transaction, or nothing when any row has an error (400)."""
+        return self._run(request, roster_commit)
+
+
 class SessionViewSet(viewsets.ModelViewSet):
     serializer_class = SessionSerializer
+    queryset = Session.objects.none()  # for the schema; get_queryset scopes by role
     permission_classes = [permissions.IsAuthenticated, ReadOnlyForBureau]
 
     def get_queryset(self):
@@ -86,6 +163,7 @@ class EnrolmentViewSet(
     """Teachers see and create their own; organisers their unit's; the bureau reads all."""
 
     serializer_class = EnrolmentSerializer
+    queryset = Enrolment.objects.none()  # for the schema; get_queryset scopes by role
     permission_classes = [permissions.IsAuthenticated, ReadOnlyForBureau]
     teacher_may_write = True
 

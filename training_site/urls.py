@@ -7,7 +7,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import TeacherViewSet
-from courses.api import EnrolmentViewSet, ProgrammeViewSet, SessionViewSet
+from courses.api import EnrolmentViewSet, ProgrammeViewSet, RosterViewSet, SessionViewSet
 from courses.views import home_view
 
 admin.site.site_header = "许昌市教育局 教师法治培训 后台"
@@ -16,6 +16,7 @@ admin.site.index_title = "管理"
 
 router = DefaultRouter()
 router.register("programmes", ProgrammeViewSet, basename="programme")
+router.register("rosters", RosterViewSet, basename="roster")
 router.register("sessions", SessionViewSet, basename="session")
 router.register("enrolments", EnrolmentViewSet, basename="enrolment")
 router.register("teachers", TeacherViewSet, basename="teacher")

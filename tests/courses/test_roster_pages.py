@@ -1,0 +1,161 @@
+"""Roster import and export through the organiser's pages and the API."""
+
+import io
+import logging
+
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import load_workbook
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from courses.models import Enrolment
+from courses.services import enrolment_create
+from tests.factories import make_teacher, valid_id_number
+from tests.rosters import roster_bytes
+
+ID1, ID2 = valid_id_number(801), valid_id_number(802)
+BAD = ID2[:-1] + ("0" if ID2[-1] != "0" else "1")
+
+
+def _upload(client, programme, data, name="名单.xlsx"):
+    return client.post(
+        reverse("courses:roster_upload", args=[programme.code]),
+        {"file": SimpleUploadedFile(name, data)},
+    )
+
+
+def test_upload_preview_error_rows_fix_and_import(client, organiser, programme):
+    client.force_login(organiser)
+    bad = roster_bytes(
+        [["甲", ID1, "13911110000", "学校", "魏都区"], ["乙", BAD, "13911110001", "学校", "魏都区"]],
+        title_rows=["2021年名单"],
+    )
+    preview = _upload(client, programme, bad)
+    page = preview.content.decode()
+    assert preview.status_code == 200
+    assert "第4行" in page and "校验位" in page
+    assert "确认导入" not in page
+    token = preview.context["token"]
+
+    # Confirming a file with errors is refused and writes nothing.
+    refused = client.post(reverse("courses:roster_confirm", args=[programme.code]), {"token": token})
+    assert refused.status_code == 400
+    assert not Enrolment.objects.exists()
+
+    errors = client.get(reverse("courses:roster_errors", args=[programme.code, token]))
+    assert errors.status_code == 200
+    sheet = load_workbook(io.BytesIO(errors.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][-2:] == ("错误原因", "原行号")
+    assert rows[1][0] == "乙" and rows[1][1] == BAD and "校验位" in rows[1][-2] and rows[1][-1] == 4
+
+    fixed = roster_bytes([["甲", ID1, "13911110000", "学校", "魏都区"], ["乙", ID2, "13911110001", "学校", "魏都区"]])
+    preview = _upload(client, programme, fixed)
+    assert "确认导入" in preview.content.decode()
+    done = client.post(
+        reverse("courses:roster_confirm", args=[programme.code]), {"token": preview.context["token"]}, follow=True
+    )
+    assert "导入完成：新增 2 人" in done.content.decode()
+    assert Enrolment.objects.filter(programme=programme, source="import").count() == 2
+
+    again = _upload(client, programme, fixed)
+    assert again.context["summary"]["unchanged"] == 2
+    same = client.post(
+        reverse("courses:roster_confirm", args=[programme.code]), {"token": again.context["token"]}, follow=True
+    )
+    assert "没有写入任何内容" in same.content.decode()
+
+
+def test_refused_files_get_a_clear_page(client, organiser, programme):
+    client.force_login(organiser)
+    response = _upload(client, programme, b"name,id\n", name="名单.csv")
+    assert response.status_code == 400
+    assert "只支持 .xlsx" in response.content.decode()
+
+
+def test_token_of_another_upload_or_programme_is_404(client, organiser, programme):
+    client.force_login(organiser)
+    assert client.post(reverse("courses:roster_confirm", args=[programme.code]), {"token": "nope"}).status_code == 404
+
+
+def test_teacher_and_bureau_cannot_import(client, teacher, bureau, programme):
+    client.force_login(teacher)
+    assert _upload(client, programme, roster_bytes([["甲", ID1]])).status_code in (403, 404)
+    client.force_login(bureau)
+    assert _upload(client, programme, roster_bytes([["甲", ID1]])).status_code == 403
+    assert not User.objects.filter(id_number=ID1).exists()
+
+
+def test_export_masks_ids_and_neutralises_formulas(client, organiser, programme):
+    teacher = make_teacher(name='=HYPERLINK("http://x")', school="+SUM(A1)", subject="-1", title="@cmd")
+    enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")
+    client.force_login(organiser)
+    response = client.get(reverse("courses:roster_export", args=[programme.code]))
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    header, row = list(sheet.iter_rows(values_only=True))[:2]
+    assert header[:2] == ("姓名", "身份证号")
+    assert row[1] == teacher.masked_id_number and teacher.id_number not in str(row)
+    assert row[0] == '\'=HYPERLINK("http://x")'
+    assert row[3] == "'+SUM(A1)" and row[5] == "'-1" and row[6] == "'@cmd"
+    for cell in sheet[2]:
+        assert cell.data_type != "f"
+
+
+def test_full_id_export_needs_permission_and_is_logged(client, organiser, programme, caplog):
+    teacher = make_teacher()
+    enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")
+    client.force_login(organiser)
+    url = reverse("courses:roster_export", args=[programme.code]) + "?full_id=1"
+    assert client.get(url).status_code == 403
+    organiser.user_permissions.add(Permission.objects.get(codename="export_full_id_number"))
+    organiser = User.objects.get(pk=organiser.pk)
+    client.force_login(organiser)
+    with caplog.at_level(logging.WARNING, logger="training.exports"):
+        response = client.get(url)
+    assert response.status_code == 200
+    row = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))[1]
+    assert row[1] == teacher.id_number
+    assert "完整身份证号导出" in caplog.text and teacher.id_number not in caplog.text
+
+
+def test_api_preview_and_commit(organiser, programme):
+    api = APIClient()
+    api.force_authenticate(organiser)
+    bad = roster_bytes([["甲", ID1, "13911110000", "学校", "魏都区"], ["乙", BAD, "", "", ""]])
+    url = f"/api/rosters/{programme.code}/"
+    preview = api.post(url + "preview/", {"file": SimpleUploadedFile("a.xlsx", bad)}, format="multipart")
+    assert preview.status_code == 200
+    assert preview.json()["new"] == 1 and preview.json()["errors"][0]["row"] == 3
+    commit = api.post(url + "commit/", {"file": SimpleUploadedFile("a.xlsx", bad)}, format="multipart")
+    assert commit.status_code == 400 and commit.json()["committed"] is False
+    assert not Enrolment.objects.exists()
+    good = roster_bytes([["甲", ID1, "13911110000", "学校", "魏都区"]])
+    commit = api.post(url + "commit/", {"file": SimpleUploadedFile("a.xlsx", good)}, format="multipart")
+    assert commit.status_code == 200 and commit.json()["new"] == 1 and commit.json()["committed"] is True
+    refused = api.post(url + "preview/", {"file": SimpleUploadedFile("a.csv", b"x")}, format="multipart")
+    assert refused.status_code == 400 and "只支持 .xlsx" in str(refused.json()["file"])
+    missing = api.post(url + "preview/", {}, format="multipart")
+    assert missing.status_code == 400 and "file" in missing.json()
+
+
+def test_api_roster_scoped_by_role(bureau, other_organiser, programme):
+    data = roster_bytes([["甲", ID1]])
+    api = APIClient()
+    api.force_authenticate(other_organiser)
+    assert (
+        api.post(
+            f"/api/rosters/{programme.code}/preview/", {"file": SimpleUploadedFile("a.xlsx", data)}, format="multipart"
+        ).status_code
+        == 404
+    )
+    api.force_authenticate(bureau)
+    assert (
+        api.post(
+            f"/api/rosters/{programme.code}/commit/", {"file": SimpleUploadedFile("a.xlsx", data)}, format="multipart"
+        ).status_code
+        == 403
+    )
+    assert not User.objects.filter(id_number=ID1).exists()
