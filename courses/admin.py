@@ -2,11 +2,23 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from import_export.admin import ImportMixin
 
 from accounts.admin import RoleAccessMixin
 
 from . import selectors, services
 from .models import Enrolment, EnrolmentStatus, Programme, Session
+from .resources import (
+    RosterConfirmImportForm,
+    RosterImportForm,
+    RosterResource,
+    RosterUploadStorage,
+    RosterXLSX,
+    may_import_rosters,
+    programmes_for_roster_import,
+    summary_message,
+)
 
 
 class SessionInline(admin.TabularInline):
@@ -67,8 +79,94 @@ class ProgrammeAdmin(RoleAccessMixin, admin.ModelAdmin):
         return form
 
 
+class RosterImportMixin(ImportMixin):
+    """The admin's roster import: import-export's pages around courses.roster (see courses/resources.py)."""
+
+    resource_classes = [RosterResource]
+    import_form_class = RosterImportForm
+    confirm_form_class = RosterConfirmImportForm
+    import_template_name = "admin/courses/enrolment/roster_import.html"
+    tmp_storage_class = RosterUploadStorage
+    skip_import_confirm = False
+    skip_admin_log = True  # roster_commit writes in bulk; the rows carry no saved instances to log
+
+    def get_import_formats(self):
+        return [RosterXLSX]
+
+    def has_import_permission(self, request):
+        return may_import_rosters(request.user)
+
+    def get_import_form_kwargs(self, request):
+        return {**super().get_import_form_kwargs(request), "user": request.user}
+
+    def get_import_form_initial(self, request):
+        code = (request.GET.get("programme") or "").strip().upper()
+        programme = programmes_for_roster_import(user=request.user).filter(code=code).first() if code else None
+        return {"programme": programme.pk} if programme else {}
+
+    def get_confirm_form_kwargs(self, request, import_form=None):
+        return {**super().get_confirm_form_kwargs(request, import_form), "user": request.user}
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial.update(programme=import_form.cleaned_data["programme"].pk, sheet=import_form.cleaned_data["sheet"])
+        return initial
+
+    def get_import_data_kwargs(self, **kwargs):
+        # The programme comes from the validated form (only programmes the user manages), never the URL.
+        form = kwargs.pop("form")
+        kwargs.pop("request", None)
+        return {**kwargs, "programme": form.cleaned_data["programme"], "sheet": form.cleaned_data["sheet"] or None}
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        # A refused file is never confirmed: do not keep its personal data waiting on disk.
+        context = getattr(response, "context_data", None) or {}
+        form = context.get("form")
+        upload = form.cleaned_data.get("import_file") if form is not None and hasattr(form, "cleaned_data") else None
+        name = getattr(upload, "tmp_storage_name", None)
+        if name and not context.get("confirm_form"):
+            self.get_tmp_storage_class()(name=name, **self.get_tmp_storage_class_kwargs()).remove()
+        return response
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            # The database changed between preview and confirm (e.g. the programme filled up):
+            # roster_commit wrote nothing; show why, as the preview would.
+            return self._refused_on_confirm(result, request)
+        return super().process_result(result, request)
+
+    def add_success_message(self, result, request):
+        messages.success(request, f"{result.programme}：{summary_message(result.summary)}")
+
+    def _refused_on_confirm(self, result, request):
+        form = self.get_import_form_class(request)(
+            self.get_import_formats(),
+            self.get_import_resource_classes(request),
+            user=request.user,
+            initial={"programme": result.programme.pk},
+        )
+        messages.error(request, "确认导入时名单未通过检查，未导入任何数据。请按下列原因修改后重新上传。")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "导入名单",
+            "form": form,
+            "opts": self.model._meta,
+            "media": self.media + form.media,
+            "result": result,
+            "fields_list": [
+                (resource.get_display_name(), [field.column_name for field in resource.get_user_visible_fields()])
+                for resource in (cls() for cls in self.get_import_resource_classes(request))
+            ],
+            "import_error_display": self.import_error_display,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, [self.import_template_name], context, status=400)
+
+
 @admin.register(Enrolment)
-class EnrolmentAdmin(RoleAccessMixin, admin.ModelAdmin):
+class EnrolmentAdmin(RoleAccessMixin, RosterImportMixin, admin.ModelAdmin):
     list_display = ["teacher", "masked_id", "programme", "source", "status", "enrolled_at"]
     list_filter = ["status", "source", "programme__year"]
     search_fields = ["teacher__name", "programme__code", "programme__title"]
