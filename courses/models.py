@@ -38,6 +38,7 @@ class Programme(models.Model):
     credit_hours = models.DecimalField("学时", max_digits=5, decimal_places=1)
     capacity = models.PositiveIntegerField("名额", null=True, blank=True, help_text="留空表示不限。")
     self_enrol_open = models.BooleanField("开放自主报名", default=False)
+    allow_walk_in = models.BooleanField("允许现场签到报名", default=False, help_text="未报名的教师扫码签到时自动报名。")
     audience = models.CharField("培训对象", max_length=200, blank=True)
     description = models.TextField("项目简介", blank=True)
     created_at = models.DateTimeField("创建时间", default=timezone.now, editable=False)

@@ -23,7 +23,7 @@ class ProgrammeSerializer(serializers.ModelSerializer):
         model = Programme
         fields = [
             "id", "code", "title", "level", "level_display", "kind", "kind_display", "unit", "year",
-            "start_date", "end_date", "credit_hours", "capacity", "self_enrol_open", "audience", "description",
+            "start_date", "end_date", "credit_hours", "capacity", "self_enrol_open", "allow_walk_in", "audience", "description",
         ]  # fmt: skip
         # Uniqueness is the service's to answer, in Chinese, with the code named.
         extra_kwargs = {"code": {"validators": []}}

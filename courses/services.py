@@ -11,7 +11,7 @@ from .selectors import programme_can_manage
 
 PROGRAMME_FIELDS = {
     "code", "title", "level", "kind", "unit", "year", "start_date", "end_date", "credit_hours",
-    "capacity", "self_enrol_open", "audience", "description",
+    "capacity", "self_enrol_open", "allow_walk_in", "audience", "description",
 }  # fmt: skip
 SESSION_FIELDS = {"title", "starts_at", "ends_at", "venue", "lecturer", "lecturer_title"}
 
@@ -111,7 +111,7 @@ def enrolment_create(*, actor: User, programme: Programme, teacher: User, source
         raise ValidationError({"teacher": f"{teacher} 不是教师账号，不能报名培训。"})
     if not teacher.is_active:
         raise ValidationError({"teacher": f"{teacher.name} 的账号已停用。"})
-    if source == EnrolmentSource.SELF:
+    if source in (EnrolmentSource.SELF, EnrolmentSource.WALK_IN):
         if actor.pk != teacher.pk:
             raise PermissionDenied("只能为自己报名。")
     elif not programme_can_manage(user=actor, programme=programme):
@@ -123,6 +123,9 @@ def enrolment_create(*, actor: User, programme: Programme, teacher: User, source
             raise ValidationError({"programme": f"“{locked.title}”未开放自主报名，请联系组织单位。"})
         if locked.end_date < timezone.localdate():
             raise ValidationError({"programme": f"“{locked.title}”已于 {locked.end_date:%Y-%m-%d} 结束，不能再报名。"})
+
+    if source == EnrolmentSource.WALK_IN and not locked.allow_walk_in:
+        raise ValidationError({"programme": f"您未报名“{locked.title}”，该项目不接受现场报名，请联系组织者。"})
 
     existing = Enrolment.objects.filter(programme=locked, teacher=teacher).first()
     if existing and existing.status == EnrolmentStatus.ENROLLED:

@@ -11,6 +11,7 @@ from accounts.models import Role, User
 
 from . import selectors, services
 from .forms import AddTeacherForm
+from .hooks import PROGRAMME_PAGES
 from .models import Enrolment, EnrolmentSource, EnrolmentStatus
 
 
@@ -136,5 +137,6 @@ def manage_detail_view(request, code: str):
             "enrolled": enrolled,
             "can_manage": can_manage,
             "form": form,
+            "related_pages": PROGRAMME_PAGES,
         },
     )

@@ -7,6 +7,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import TeacherViewSet
+from attendance.api import AttendanceReportViewSet, CheckInViewSet
 from courses.api import EnrolmentViewSet, ProgrammeViewSet, RosterViewSet, SessionViewSet
 from courses.views import home_view
 
@@ -20,6 +21,8 @@ router.register("rosters", RosterViewSet, basename="roster")
 router.register("sessions", SessionViewSet, basename="session")
 router.register("enrolments", EnrolmentViewSet, basename="enrolment")
 router.register("teachers", TeacherViewSet, basename="teacher")
+router.register("checkins", CheckInViewSet, basename="checkin")
+router.register("attendance", AttendanceReportViewSet, basename="attendance")
 
 
 def healthz(request):
@@ -37,6 +40,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("", include("courses.urls")),
+    path("", include("attendance.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(router.urls)),
     path("api/auth/token/", obtain_auth_token, name="api_token"),

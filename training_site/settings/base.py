@@ -146,6 +146,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AttendanceStatusEnum": "attendance.models.Status",
+        "EnrolmentStatusEnum": "courses.models.EnrolmentStatus",
+    },
 }
 
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
@@ -167,3 +171,8 @@ ROSTER_MAX_ROWS = int(os.environ.get("ROSTER_MAX_ROWS", 50_000))
 ROSTER_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("ROSTER_MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
+# QR attendance. Window and late rules are per session (attendance.AttendanceRule, with defaults).
+ATTENDANCE_QR_ROTATION_SECONDS = int(os.environ.get("ATTENDANCE_QR_ROTATION_SECONDS", 15))
+ATTENDANCE_SIGN_IN_GRACE_SECONDS = int(os.environ.get("ATTENDANCE_SIGN_IN_GRACE_SECONDS", 300))
+ATTENDANCE_CODE_MAX_FAILURES = 5

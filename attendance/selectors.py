@@ -1,0 +1,153 @@
+"""Reads of attendance: windows, live counts, per-session and per-programme reports."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from accounts.models import User
+from courses.models import Enrolment, EnrolmentStatus, Programme, Session
+
+from .models import AttendanceRule, CheckIn, Status
+
+ATTENDED = (Status.PRESENT, Status.LATE)
+
+
+def rule_for(session: Session) -> AttendanceRule:
+    """The session's rule, or the defaults (unsaved) when it has none."""
+    try:
+        return session.attendance_rule
+    except AttendanceRule.DoesNotExist:
+        return AttendanceRule(session=session)
+
+
+@dataclass(frozen=True)
+class Window:
+    opens: datetime.datetime
+    late_from: datetime.datetime
+    closes: datetime.datetime
+
+    def state(self, moment) -> str:
+        if moment < self.opens:
+            return "not_open"
+        if moment > self.closes:
+            return "closed"
+        return "late" if moment > self.late_from else "on_time"
+
+
+def window_for(session: Session, rule: AttendanceRule | None = None) -> Window:
+    rule = rule or rule_for(session)
+    start = session.starts_at
+    return Window(
+        opens=start - datetime.timedelta(minutes=rule.opens_before_minutes),
+        late_from=start + datetime.timedelta(minutes=rule.late_after_minutes),
+        closes=start + datetime.timedelta(minutes=rule.closes_after_start_minutes),
+    )
+
+
+def checkout_window(session: Session) -> tuple[datetime.datetime, datetime.datetime]:
+    """Check-out is accepted from 30 minutes before the end until 60 minutes after it."""
+    return session.ends_at - datetime.timedelta(minutes=30), session.ends_at + datetime.timedelta(minutes=60)
+
+
+def session_live(*, session: Session) -> dict:
+    """Counts and latest names for the projector, in three small queries."""
+    enrolled = Enrolment.objects.filter(programme_id=session.programme_id, status=EnrolmentStatus.ENROLLED).count()
+    attended = CheckIn.objects.filter(session=session, status__in=ATTENDED)
+    latest = list(
+        attended.exclude(checked_in_at=None)
+        .order_by("-checked_in_at", "-id")
+        .values_list("teacher__name", flat=True)[:8]
+    )
+    return {"checked_in": attended.count(), "enrolled": enrolled, "latest": latest}
+
+
+def session_report(*, session: Session) -> list[dict]:
+    """Every enrolled teacher (and any walk-in) with the record for this session, or absent."""
+    records = {
+        c.teacher_id: c
+        for c in CheckIn.objects.filter(session=session).select_related("teacher").prefetch_related("changes")
+    }
+    teachers = (
+        User.objects.filter(
+            Q(enrolments__programme_id=session.programme_id, enrolments__status=EnrolmentStatus.ENROLLED)
+            | Q(pk__in=list(records))
+        )
+        .distinct()
+        .order_by("school", "name")
+    )
+    rows = []
+    for teacher in teachers:
+        record = records.get(teacher.pk)
+        rows.append(
+            {
+                "teacher": teacher,
+                "record": record,
+                "status": record.status if record else Status.ABSENT,
+                "status_display": record.get_status_display() if record else Status.ABSENT.label,
+            }
+        )
+    return rows
+
+
+def session_summary(rows: list[dict]) -> dict:
+    summary = dict.fromkeys(Status.values, 0)
+    flags = 0
+    for row in rows:
+        summary[row["status"]] += 1
+        if row["record"] is not None and row["record"].flag:
+            flags += 1
+    return {**summary, "total": len(rows), "flags": flags}
+
+
+def attended_minutes(record: CheckIn, session: Session) -> int | None:
+    if not record.checked_in_at or not record.checked_out_at:
+        return None
+    start = max(record.checked_in_at, session.starts_at)
+    end = min(record.checked_out_at, session.ends_at)
+    return max(0, int((end - start).total_seconds() // 60))
+
+
+def programme_attendance(*, programme: Programme) -> QuerySet[User]:
+    """Each enrolled teacher with sessions attended, in one query: the input to completion rules."""
+    in_programme = Q(checkins__session__programme=programme)
+    return (
+        User.objects.filter(enrolments__programme=programme, enrolments__status=EnrolmentStatus.ENROLLED)
+        .annotate(
+            sessions_attended=Count("checkins", filter=in_programme & Q(checkins__status__in=ATTENDED), distinct=True),
+            sessions_late=Count("checkins", filter=in_programme & Q(checkins__status=Status.LATE), distinct=True),
+            sessions_excused=Count("checkins", filter=in_programme & Q(checkins__status=Status.EXCUSED), distinct=True),
+        )
+        .order_by("district", "school", "name")
+    )
+
+
+def teacher_session_statuses(*, teacher: User, programme: Programme) -> list[tuple[Session, CheckIn | None]]:
+    """The programme's sessions in order with the teacher's record for each (for "还差：第2次课签到")."""
+    sessions = list(programme.sessions.order_by("starts_at", "id"))
+    records = {c.session_id: c for c in CheckIn.objects.filter(teacher=teacher, session__programme=programme)}
+    return [(session, records.get(session.pk)) for session in sessions]
+
+
+def teacher_checkins(*, teacher: User) -> QuerySet[CheckIn]:
+    return (
+        CheckIn.objects.filter(teacher=teacher)
+        .select_related("session", "session__programme")
+        .order_by("-checked_in_at")
+    )
+
+
+def open_sessions(*, moment) -> QuerySet[Session]:
+    """Sessions whose check-in window may include this moment (a superset, refined by window_for)."""
+    return Session.objects.filter(
+        starts_at__gte=moment - datetime.timedelta(hours=24), starts_at__lte=moment + datetime.timedelta(hours=24)
+    ).select_related("programme", "attendance_rule")
+
+
+def checkins_visible_to(*, user: User) -> QuerySet[CheckIn]:
+    records = CheckIn.objects.select_related("session", "session__programme", "teacher")
+    if user.is_superuser or user.is_bureau:
+        return records
+    if user.is_organiser:
+        return records.filter(session__programme__unit_id=user.unit_id)
+    return records.filter(teacher=user)

@@ -1,0 +1,229 @@
+"""Writes of attendance: QR and code check-in, check-out, manual marking with audit."""
+
+import datetime
+import ipaddress
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from courses.models import Enrolment, EnrolmentSource, EnrolmentStatus, Session
+from courses.selectors import programme_can_manage
+from courses.services import enrolment_create
+
+from . import tokens
+from .models import AttendanceChange, CheckIn, Method, SameDeviceRule, Status
+from .selectors import ATTENDED, checkout_window, open_sessions, rule_for, window_for
+
+
+class CheckinRefused(Exception):
+    """A check-in that cannot happen; the message tells the teacher why and what to do."""
+
+    def __init__(self, message: str, *, status: int = 400, session: Session | None = None):
+        super().__init__(message)
+        self.status = status
+        self.session = session
+
+
+@dataclass
+class CheckinResult:
+    outcome: str  # checked_in / late / already / checked_out / already_out
+    record: CheckIn
+    walk_in: bool = False
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%m月%d日 %H:%M")
+
+
+def token_session(*, token: str, moment) -> tuple[Session, str]:
+    """The session and kind a scanned token stands for, or CheckinRefused."""
+    try:
+        parsed = tokens.read_token(token, moment=moment)
+    except tokens.TokenInvalid as error:
+        raise CheckinRefused(str(error), status=410 if error.expired else 400) from error
+    session = Session.objects.select_related("programme").filter(pk=parsed.session_id).first()
+    if session is None:
+        raise CheckinRefused("这个签到二维码对应的课次已不存在。", status=404)
+    return session, parsed.kind
+
+
+def _client_flags(*, session: Session, teacher: User, moment, ip: str | None, device_id: str) -> str:
+    rule = rule_for(session)
+    flags = []
+    if device_id and rule.same_device_rule != SameDeviceRule.OFF:
+        since = moment - datetime.timedelta(minutes=rule.same_device_minutes)
+        other = (
+            CheckIn.objects.filter(session=session, device_id=device_id, checked_in_at__gte=since)
+            .exclude(teacher=teacher)
+            .select_related("teacher")
+            .first()
+        )
+        if other:
+            if rule.same_device_rule == SameDeviceRule.REFUSE:
+                raise CheckinRefused(
+                    f"这部手机在 {rule.same_device_minutes} 分钟内已为其他教师签到，不能代签。请用本人手机扫码，或请组织者现场登记。",
+                    status=403,
+                    session=session,
+                )
+            flags.append(f"同一手机{rule.same_device_minutes}分钟内已为{other.teacher.name}签到")
+    networks = [line.strip() for line in rule.allowed_networks.splitlines() if line.strip()]
+    if networks and ip:
+        address = ipaddress.ip_address(ip)
+        if not any(address in ipaddress.ip_network(net, strict=False) for net in networks):
+            flags.append(f"不在会场网络范围（{ip}）")
+    return "；".join(flags)
+
+
+@transaction.atomic
+def checkin_record(
+    *,
+    session: Session,
+    teacher: User,
+    scanned_at,
+    method: str = Method.QR,
+    ip: str | None = None,
+    user_agent: str = "",
+    device_id: str = "",
+) -> CheckinResult:
+    """Record a teacher's check-in once.
+
+    The window and lateness are judged at the scan time (so a sign-in detour does not
+    make anyone late); the unique constraint makes double and simultaneous scans one record.
+    """
+    if not teacher.is_teacher or not teacher.is_active:
+        raise CheckinRefused("只有启用的教师账号可以签到。", status=403, session=session)
+    window = window_for(session)
+    state = window.state(scanned_at)
+    existing = CheckIn.objects.filter(session=session, teacher=teacher).first()
+    if existing and existing.status in ATTENDED:
+        return CheckinResult("already", existing)
+    if state == "not_open":
+        raise CheckinRefused(f"签到尚未开始：{_local(window.opens)} 开放签到。", status=403, session=session)
+    if state == "closed":
+        raise CheckinRefused(
+            f"签到已于 {_local(window.closes)} 结束。如确实到场，请联系组织者补登记。", status=403, session=session
+        )
+
+    programme = session.programme
+    walk_in = False
+    enrolled = Enrolment.objects.filter(programme=programme, teacher=teacher, status=EnrolmentStatus.ENROLLED).exists()
+    if not enrolled:
+        if not programme.allow_walk_in:
+            raise CheckinRefused(
+                f"您没有报名“{programme.title}”，不能签到。如需参加，请联系组织者。", status=403, session=session
+            )
+        try:
+            enrolment_create(actor=teacher, programme=programme, teacher=teacher, source=EnrolmentSource.WALK_IN)
+        except ValidationError as error:
+            raise CheckinRefused("；".join(error.messages), status=403, session=session) from error
+        walk_in = True
+
+    flag = _client_flags(session=session, teacher=teacher, moment=scanned_at, ip=ip, device_id=device_id)
+    status = Status.LATE if state == "late" else Status.PRESENT
+    note = "现场签到报名" if walk_in else ""
+    if existing:  # an earlier manual "absent" or "excused" becomes the real attendance
+        existing.status, existing.method, existing.checked_in_at = status, method, scanned_at
+        existing.ip_address, existing.user_agent, existing.device_id = ip, user_agent[:300], device_id
+        existing.flag = flag
+        existing.save()
+        return CheckinResult("late" if status == Status.LATE else "checked_in", existing, walk_in)
+    try:
+        with transaction.atomic():
+            record = CheckIn.objects.create(
+                session=session,
+                teacher=teacher,
+                status=status,
+                method=method,
+                checked_in_at=scanned_at,
+                ip_address=ip,
+                user_agent=user_agent[:300],
+                device_id=device_id,
+                flag=flag,
+                note=note,
+            )
+    except IntegrityError:
+        # Another scan of the same teacher won the race: one record, a friendly answer.
+        return CheckinResult("already", CheckIn.objects.get(session=session, teacher=teacher))
+    return CheckinResult("late" if status == Status.LATE else "checked_in", record, walk_in)
+
+
+@transaction.atomic
+def checkout_record(*, session: Session, teacher: User, scanned_at) -> CheckinResult:
+    opens, closes = checkout_window(session)
+    record = CheckIn.objects.select_for_update().filter(session=session, teacher=teacher).first()
+    if record is None or record.status not in ATTENDED:
+        raise CheckinRefused("您本节课还没有签到，不能签退。", status=403, session=session)
+    if record.checked_out_at:
+        return CheckinResult("already_out", record)
+    if scanned_at < opens:
+        raise CheckinRefused(f"签退尚未开始：{_local(opens)} 开放签退。", status=403, session=session)
+    if scanned_at > closes:
+        raise CheckinRefused("签退已结束。", status=403, session=session)
+    record.checked_out_at = scanned_at
+    record.save(update_fields=["checked_out_at"])
+    return CheckinResult("checked_out", record)
+
+
+def checkin_scan(*, token_session_kind: tuple[Session, str], teacher: User, scanned_at, **client) -> CheckinResult:
+    session, kind = token_session_kind
+    if kind == "out":
+        return checkout_record(session=session, teacher=teacher, scanned_at=scanned_at)
+    return checkin_record(session=session, teacher=teacher, scanned_at=scanned_at, method=Method.QR, **client)
+
+
+def _code_failures_key(teacher: User) -> str:
+    return f"attendance:code-failures:{teacher.pk}"
+
+
+def checkin_by_code(*, teacher: User, code: str, moment, **client) -> CheckinResult:
+    """The printed sheet's 6-digit code: accepted only inside the session's window."""
+    key = _code_failures_key(teacher)
+    failures = cache.get(key, 0)
+    if failures >= settings.ATTENDANCE_CODE_MAX_FAILURES:
+        raise CheckinRefused("签到码错误次数过多，请30分钟后再试，或请组织者现场登记。", status=429)
+    code = (code or "").strip()
+    for session in open_sessions(moment=moment):
+        if tokens.session_code(session.pk) == code and window_for(session).state(moment) in ("on_time", "late"):
+            cache.delete(key)
+            return checkin_record(session=session, teacher=teacher, scanned_at=moment, method=Method.CODE, **client)
+    cache.set(key, failures + 1, timeout=30 * 60)
+    raise CheckinRefused("签到码不正确，或该课次当前不在签到时间内。请核对打印签到单上的6位数字。", status=400)
+
+
+@transaction.atomic
+def attendance_mark(*, actor: User, session: Session, teacher: User, status: str, reason: str = "") -> CheckIn:
+    """An organiser sets a teacher's status by hand; every change is kept with who and when."""
+    if not programme_can_manage(user=actor, programme=session.programme):
+        raise PermissionDenied("只有项目所属单位的组织者可以修改考勤。")
+    if status not in Status.values:
+        raise ValidationError({"status": "未知的考勤状态。"})
+    reason = (reason or "").strip()
+    if status == Status.EXCUSED and not reason:
+        raise ValidationError({"reason": "标记请假时请填写原因。"})
+    enrolled = Enrolment.objects.filter(programme_id=session.programme_id, teacher=teacher).exists()
+    if not enrolled:
+        raise ValidationError({"teacher": f"{teacher.name} 没有报名该项目，不能标记考勤。"})
+    now = timezone.now()
+    record, created = CheckIn.objects.select_for_update().get_or_create(
+        session=session,
+        teacher=teacher,
+        defaults={"status": status, "method": Method.MANUAL, "checked_in_at": now if status in ATTENDED else None},
+    )
+    previous = "" if created else record.status
+    if not created:
+        if previous == status and not reason:
+            return record
+        record.status = status
+        record.method = Method.MANUAL if previous not in ATTENDED or status not in ATTENDED else record.method
+        if status in ATTENDED and not record.checked_in_at:
+            record.checked_in_at = now
+        record.save()
+    AttendanceChange.objects.create(
+        checkin=record, changed_by=actor, changed_at=now, from_status=previous, to_status=status, reason=reason
+    )
+    return record

@@ -1,0 +1,281 @@
+"""Pages: the projector QR, the phone check-in, code entry, manual marking, reports."""
+
+import datetime
+import secrets
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.models import User
+from courses.excel import XLSX_CONTENT_TYPE
+from courses.models import Session
+from courses.selectors import programme_can_manage, programmes_visible_to
+
+from . import exports, selectors, services, tokens
+from .models import Status
+from .qr import qr_svg
+
+PENDING_KEY = "pending_checkin"
+DEVICE_COOKIE = "att_device"
+
+
+def _client(request) -> dict:
+    return {
+        "ip": request.META.get("REMOTE_ADDR"),
+        "user_agent": request.META.get("HTTP_USER_AGENT", ""),
+        "device_id": request.COOKIES.get(DEVICE_COOKIE, "")[:64],
+    }
+
+
+def _with_device_cookie(request, response):
+    if not request.COOKIES.get(DEVICE_COOKIE):
+        response.set_cookie(
+            DEVICE_COOKIE, secrets.token_hex(16), max_age=365 * 24 * 3600, httponly=True, samesite="Lax"
+        )
+    return response
+
+
+def _result(request, *, outcome: str, session=None, record=None, message: str = "", status: int = 200, walk_in=False):
+    return render(
+        request,
+        "attendance/result.html",
+        {"outcome": outcome, "session": session, "record": record, "message": message, "walk_in": walk_in},
+        status=status,
+    )
+
+
+@never_cache
+@require_GET
+def scan_view(request, token: str):
+    """The QR's URL: check the token at once, remember it, then complete after any sign-in."""
+    now = timezone.now()
+    try:
+        session, kind = services.token_session(token=token, moment=now)
+    except services.CheckinRefused as refused:
+        return _with_device_cookie(
+            request, _result(request, outcome="refused", message=str(refused), status=refused.status)
+        )
+    request.session[PENDING_KEY] = {"session": session.pk, "kind": kind, "scanned_at": now.isoformat()}
+    response = redirect("attendance:complete")
+    return _with_device_cookie(request, response)
+
+
+@never_cache
+@login_required
+@require_GET
+def complete_view(request):
+    """Finish the scan remembered in the session, if it is within the sign-in grace period."""
+    pending = request.session.pop(PENDING_KEY, None)
+    if not pending:
+        return _result(request, outcome="refused", message="没有待完成的签到，请扫描现场屏幕上的二维码。", status=400)
+    scanned_at = parse_datetime(pending["scanned_at"])
+    session = Session.objects.select_related("programme").filter(pk=pending["session"]).first()
+    grace = datetime.timedelta(seconds=settings.ATTENDANCE_SIGN_IN_GRACE_SECONDS)
+    if session is None:
+        return _result(request, outcome="refused", message="该课次已不存在。", status=404)
+    if timezone.now() - scanned_at > grace:
+        minutes = settings.ATTENDANCE_SIGN_IN_GRACE_SECONDS // 60
+        return _result(
+            request,
+            outcome="refused",
+            session=session,
+            message=f"扫码已超过 {minutes} 分钟，签到未完成。请重新扫描现场屏幕上的二维码。",
+            status=410,
+        )
+    try:
+        result = services.checkin_scan(
+            token_session_kind=(session, pending["kind"]),
+            teacher=request.user,
+            scanned_at=scanned_at,
+            **_client(request),
+        )
+    except services.CheckinRefused as refused:
+        return _result(request, outcome="refused", session=session, message=str(refused), status=refused.status)
+    return _result(request, outcome=result.outcome, session=session, record=result.record, walk_in=result.walk_in)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def code_view(request):
+    if request.method == "POST":
+        try:
+            result = services.checkin_by_code(
+                teacher=request.user, code=request.POST.get("code", ""), moment=timezone.now(), **_client(request)
+            )
+        except services.CheckinRefused as refused:
+            return render(request, "attendance/code.html", {"error": str(refused)}, status=refused.status)
+        return _result(
+            request, outcome=result.outcome, session=result.record.session, record=result.record, walk_in=result.walk_in
+        )
+    return render(request, "attendance/code.html")
+
+
+def _session_for(request, pk: int, *, manage: bool) -> Session:
+    visible = programmes_visible_to(user=request.user).values("pk")
+    session = get_object_or_404(Session.objects.select_related("programme"), pk=pk, programme__in=visible)
+    if request.user.is_teacher:
+        raise PermissionDenied("此页面仅供培训组织者使用。")
+    if manage and not programme_can_manage(user=request.user, programme=session.programme):
+        raise PermissionDenied("只有项目所属单位的组织者可以操作签到。")
+    return session
+
+
+def _checkin_url(request, session: Session, kind: str) -> str:
+    return request.build_absolute_uri(
+        reverse("attendance:scan", args=[tokens.make_token(session_id=session.pk, kind=kind, moment=timezone.now())])
+    )
+
+
+@login_required
+def projector_view(request, pk: int):
+    session = _session_for(request, pk, manage=True)
+    kind = "out" if request.GET.get("kind") == "out" else "in"
+    return render(
+        request,
+        "attendance/projector.html",
+        {
+            "session": session,
+            "kind": kind,
+            "rotation": tokens.rotation_seconds(),
+            "window": selectors.window_for(session),
+            "live": selectors.session_live(session=session),
+            "url": _checkin_url(request, session, kind),
+        },
+    )
+
+
+@never_cache
+@login_required
+def live_view(request, pk: int):
+    """What the projector polls: a fresh QR, the count and the latest names."""
+    session = _session_for(request, pk, manage=True)
+    kind = "out" if request.GET.get("kind") == "out" else "in"
+    url = _checkin_url(request, session, kind)
+    live = selectors.session_live(session=session)
+    return JsonResponse({**live, "url": url, "qr_svg": qr_svg(url), "rotation": tokens.rotation_seconds()})
+
+
+@login_required
+def sheet_view(request, pk: int):
+    """A printable fallback: a QR valid only inside the window, and the 6-digit code."""
+    session = _session_for(request, pk, manage=True)
+    url = request.build_absolute_uri(
+        reverse("attendance:scan", args=[tokens.make_token(session_id=session.pk, kind="sheet")])
+    )
+    return render(
+        request,
+        "attendance/sheet.html",
+        {
+            "session": session,
+            "qr": qr_svg(url),
+            "code": tokens.session_code(session.pk),
+            "window": selectors.window_for(session),
+            "code_url": request.build_absolute_uri(reverse("attendance:code")),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_view(request, pk: int):
+    """The session's attendance: counts, search, flags, and manual marking by the organiser."""
+    session = _session_for(request, pk, manage=False)
+    can_manage = programme_can_manage(user=request.user, programme=session.programme)
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied("您只能查看考勤，不能修改。")
+        teacher = get_object_or_404(User, pk=request.POST.get("teacher"))
+        try:
+            services.attendance_mark(
+                actor=request.user,
+                session=session,
+                teacher=teacher,
+                status=request.POST.get("status", ""),
+                reason=request.POST.get("reason", ""),
+            )
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+        else:
+            messages.success(request, f"已更新 {teacher.name} 的考勤。")
+        return redirect(f"{reverse('attendance:session', args=[session.pk])}?q={request.POST.get('q', '')}")
+    rows = selectors.session_report(session=session)
+    summary = selectors.session_summary(rows)
+    query = (request.GET.get("q") or "").strip()
+    if query:
+        rows = [
+            row
+            for row in rows
+            if query in row["teacher"].name
+            or (row["teacher"].mobile and query in row["teacher"].mobile)
+            or (row["teacher"].id_number and row["teacher"].id_number.endswith(query.upper()))
+        ]
+    flagged = request.GET.get("flagged") == "1"
+    if flagged:
+        rows = [row for row in rows if row["record"] and row["record"].flag]
+    return render(
+        request,
+        "attendance/session.html",
+        {
+            "session": session,
+            "rows": rows[:300],
+            "truncated": len(rows) > 300,
+            "summary": summary,
+            "q": query,
+            "flagged": flagged,
+            "can_manage": can_manage,
+            "statuses": Status.choices,
+            "window": selectors.window_for(session),
+        },
+    )
+
+
+@login_required
+def programme_view(request, code: str):
+    programme = get_object_or_404(programmes_visible_to(user=request.user), code=code)
+    if request.user.is_teacher:
+        raise PermissionDenied("此页面仅供培训组织者和教育局使用。")
+    sessions = list(programme.sessions.all())
+    teachers = list(selectors.programme_attendance(programme=programme)[:500])
+    total = len(sessions)
+    return render(
+        request,
+        "attendance/programme.html",
+        {
+            "programme": programme,
+            "sessions": sessions,
+            "teachers": teachers,
+            "total": total,
+            "can_manage": programme_can_manage(user=request.user, programme=programme),
+        },
+    )
+
+
+def _xlsx(data: bytes, filename: str) -> HttpResponse:
+    from urllib.parse import quote
+
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+@login_required
+def session_export_view(request, pk: int):
+    session = _session_for(request, pk, manage=False)
+    return _xlsx(exports.session_workbook(session=session), f"{session.programme.code}-课次{session.pk}-考勤.xlsx")
+
+
+@login_required
+def programme_export_view(request, code: str):
+    programme = get_object_or_404(programmes_visible_to(user=request.user), code=code)
+    if request.user.is_teacher:
+        raise PermissionDenied("教师不能导出考勤。")
+    return _xlsx(exports.programme_workbook(programme=programme), f"{programme.code}-考勤汇总.xlsx")

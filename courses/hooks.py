@@ -1,0 +1,13 @@
+"""Pages of other apps that hang off a programme, registered by those apps.
+
+courses imports none of the apps that depend on it; they add their links here in
+AppConfig.ready(), and the organiser's programme page lists them.
+"""
+
+PROGRAMME_PAGES: list[tuple[str, str]] = []
+
+
+def register_programme_page(label: str, url_name: str) -> None:
+    """url_name takes the programme code as its only argument."""
+    if (label, url_name) not in PROGRAMME_PAGES:
+        PROGRAMME_PAGES.append((label, url_name))

@@ -1,0 +1,244 @@
+"""QR check-in through the phone pages, with frozen time."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from attendance import tokens
+from attendance.models import AttendanceRule, CheckIn, SameDeviceRule
+from courses.models import Enrolment
+from tests.attendance.conftest import at
+from tests.factories import PASSWORD, make_teacher
+
+
+def scan_url(session, moment, kind="in"):
+    return reverse("attendance:scan", args=[tokens.make_token(session_id=session.pk, kind=kind, moment=moment)])
+
+
+def scan(client, url):
+    return client.get(url, follow=True)
+
+
+def test_on_time_scan_signed_in(client, session, enrolled, frozen):
+    frozen(at(8, 55))
+    client.force_login(enrolled)
+    page = scan(client, scan_url(session, at(8, 55)))
+    assert page.status_code == 200
+    assert "签到成功" in page.content.decode()
+    record = CheckIn.objects.get(session=session, teacher=enrolled)
+    assert record.status == "present" and record.checked_in_at == at(8, 55)
+
+
+def test_previous_step_accepted_older_refused(client, session, enrolled, frozen):
+    rotation = tokens.rotation_seconds()
+    frozen(at(8, 55))
+    previous = scan_url(session, at(8, 55) - datetime.timedelta(seconds=rotation))
+    stale = scan_url(session, at(8, 55) - datetime.timedelta(seconds=rotation * 2))
+    client.force_login(enrolled)
+    expired = client.get(stale)
+    assert expired.status_code == 410 and "二维码已过期" in expired.content.decode()
+    assert not CheckIn.objects.exists()
+    assert "签到成功" in scan(client, previous).content.decode()
+
+
+def test_tampered_or_other_session_token_refused(client, session, enrolled, organiser, frozen):
+    frozen(at(8, 55))
+    client.force_login(enrolled)
+    token = tokens.make_token(session_id=session.pk, kind="in", moment=at(8, 55))
+    other_session_id = session.pk + 1
+    forged = f"{other_session_id}{token[len(str(session.pk)) :]}"
+    for bad in (forged, token[:-2] + "xx", "garbage", token.replace(".in.", ".out.")):
+        response = client.get(f"/a/{bad}/")
+        assert response.status_code == 400, bad
+        assert "二维码无效" in response.content.decode() or "不完整" in response.content.decode()
+    assert not CheckIn.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("moment", "status", "text"),
+    [
+        (at(8, 20), 403, "签到尚未开始"),
+        (at(9, 31), 403, "签到已于"),
+    ],
+)
+def test_outside_the_window_is_refused(client, session, enrolled, frozen, moment, status, text):
+    frozen(moment)
+    client.force_login(enrolled)
+    response = scan(client, scan_url(session, moment))
+    assert response.status_code == status and text in response.content.decode()
+    assert not CheckIn.objects.exists()
+
+
+def test_late_after_the_late_mark(client, session, enrolled, frozen):
+    frozen(at(9, 15))
+    client.force_login(enrolled)
+    assert "迟到" in scan(client, scan_url(session, at(9, 15))).content.decode()
+    assert CheckIn.objects.get().status == "late"
+
+
+def test_per_session_window_rule(client, session, enrolled, frozen):
+    AttendanceRule.objects.create(
+        session=session, opens_before_minutes=60, closes_after_start_minutes=45, late_after_minutes=0
+    )
+    frozen(at(8, 5))
+    client.force_login(enrolled)
+    assert "签到成功" in scan(client, scan_url(session, at(8, 5))).content.decode()
+
+
+def test_scan_then_sign_in_completes_within_grace(client, session, enrolled, frozen):
+    frozen(at(8, 50))
+    response = client.get(scan_url(session, at(8, 50)))
+    assert response.status_code == 302
+    login_page = client.get(response["Location"], follow=True)
+    assert "登录" in login_page.content.decode()
+    # Three minutes later (the code on the screen has long rotated) the teacher signs in.
+    frozen(at(8, 53))
+    done = client.post(
+        reverse("accounts:login") + "?next=/attendance/complete/",
+        {"username": enrolled.mobile, "password": PASSWORD, "next": "/attendance/complete/"},
+        follow=True,
+    )
+    assert "签到成功" in done.content.decode()
+    assert CheckIn.objects.get().checked_in_at == at(8, 50)  # the scan time counts
+
+
+def test_scan_then_sign_in_after_grace_is_refused(client, session, enrolled, frozen):
+    frozen(at(8, 50))
+    client.get(scan_url(session, at(8, 50)))
+    frozen(at(8, 56))
+    done = client.post(
+        reverse("accounts:login"),
+        {"username": enrolled.mobile, "password": PASSWORD, "next": "/attendance/complete/"},
+        follow=True,
+    )
+    assert done.status_code == 410 and "已超过 5 分钟" in done.content.decode()
+    assert not CheckIn.objects.exists()
+
+
+def test_first_sign_in_detour_completes_the_check_in(client, session, lecture, organiser, frozen):
+    from courses.services import enrolment_create
+
+    teacher = make_teacher(password=None, mobile="13911223344")
+    enrolment_create(actor=organiser, programme=lecture, teacher=teacher, source="organiser")
+    frozen(at(8, 45))
+    client.get(scan_url(session, at(8, 45)))
+    client.post(
+        reverse("accounts:first_login"),
+        {"id_number": teacher.id_number, "mobile": "13911223344", "next": "/attendance/complete/"},
+    )
+    frozen(at(8, 48))
+    done = client.post(
+        reverse("accounts:set_password") + "?next=/attendance/complete/",
+        {"new_password1": "new-pass-2021", "new_password2": "new-pass-2021", "next": "/attendance/complete/"},
+        follow=True,
+    )
+    assert "签到成功" in done.content.decode()
+    assert CheckIn.objects.filter(teacher=teacher).count() == 1
+
+
+def test_not_enrolled_refused_without_walk_ins(client, session, frozen):
+    stranger = make_teacher()
+    frozen(at(8, 55))
+    client.force_login(stranger)
+    response = scan(client, scan_url(session, at(8, 55)))
+    assert response.status_code == 403 and "您没有报名" in response.content.decode()
+    assert not CheckIn.objects.exists() and not Enrolment.objects.filter(teacher=stranger).exists()
+
+
+def test_walk_in_enrols_on_the_spot(client, session, lecture, frozen):
+    lecture.allow_walk_in = True
+    lecture.save()
+    stranger = make_teacher()
+    frozen(at(8, 55))
+    client.force_login(stranger)
+    page = scan(client, scan_url(session, at(8, 55))).content.decode()
+    assert "签到成功" in page and "现场签到" in page
+    assert Enrolment.objects.get(teacher=stranger).source == "walk_in"
+    assert CheckIn.objects.get(teacher=stranger).note == "现场签到报名"
+
+
+def test_double_scan_gives_one_record_and_says_already(client, session, enrolled, frozen):
+    frozen(at(8, 55))
+    client.force_login(enrolled)
+    scan(client, scan_url(session, at(8, 55)))
+    frozen(at(8, 58))
+    again = scan(client, scan_url(session, at(8, 58))).content.decode()
+    assert "已签到" in again and "08:55" in again
+    assert CheckIn.objects.count() == 1
+
+
+def test_disabled_account_and_organiser_cannot_check_in(client, session, enrolled, organiser, frozen):
+    frozen(at(8, 55))
+    client.force_login(organiser)
+    response = scan(client, scan_url(session, at(8, 55)))
+    assert response.status_code == 403 and "只有启用的教师账号" in response.content.decode()
+    assert not CheckIn.objects.exists()
+
+
+def test_same_device_flagged_then_refused(client, session, lecture, organiser, frozen):
+    from courses.services import enrolment_create
+
+    first, second, third = make_teacher(), make_teacher(), make_teacher()
+    for teacher in (first, second, third):
+        enrolment_create(actor=organiser, programme=lecture, teacher=teacher, source="organiser")
+    frozen(at(8, 55))
+    client.force_login(first)
+    scan(client, scan_url(session, at(8, 55)))
+    assert client.cookies["att_device"].value
+    client.force_login(second)  # the same phone, another account
+    scan(client, scan_url(session, at(8, 55)))
+    flagged = CheckIn.objects.get(teacher=second)
+    assert "同一手机" in flagged.flag and first.name in flagged.flag
+    AttendanceRule.objects.create(session=session, same_device_rule=SameDeviceRule.REFUSE)
+    client.force_login(third)
+    refused = scan(client, scan_url(session, at(8, 55)))
+    assert refused.status_code == 403 and "不能代签" in refused.content.decode()
+    assert not CheckIn.objects.filter(teacher=third).exists()
+
+
+def test_network_ranges_flag_outsiders(client, session, enrolled, frozen):
+    AttendanceRule.objects.create(session=session, allowed_networks="10.20.0.0/16")
+    frozen(at(8, 55))
+    client.force_login(enrolled)
+    scan(client, scan_url(session, at(8, 55)))
+    assert "不在会场网络范围" in CheckIn.objects.get().flag
+
+
+def test_check_out_and_attended_minutes(client, session, enrolled, frozen):
+    from attendance.selectors import attended_minutes
+
+    frozen(at(8, 55))
+    client.force_login(enrolled)
+    scan(client, scan_url(session, at(8, 55)))
+    frozen(at(10, 50))
+    page = scan(client, scan_url(session, at(10, 50), kind="out")).content.decode()
+    assert "签退成功" in page
+    record = CheckIn.objects.get()
+    assert attended_minutes(record, session) == 110  # counted from the start at 09:00, not the 08:55 scan
+
+
+def test_code_check_in_inside_window_and_lockout(client, session, enrolled, frozen):
+    from django.core.cache import cache
+
+    cache.clear()
+    frozen(at(9, 0))
+    client.force_login(enrolled)
+    wrong = "000000" if tokens.session_code(session.pk) != "000000" else "111111"
+    for _ in range(5):
+        assert client.post(reverse("attendance:code"), {"code": wrong}).status_code == 400
+    locked = client.post(reverse("attendance:code"), {"code": tokens.session_code(session.pk)})
+    assert locked.status_code == 429
+    cache.clear()
+    ok = client.post(reverse("attendance:code"), {"code": tokens.session_code(session.pk)})
+    assert "签到成功" in ok.content.decode()
+    assert CheckIn.objects.get().method == "code"
+
+
+def test_printed_sheet_token_valid_only_in_window(client, session, enrolled, frozen):
+    sheet_token = tokens.make_token(session_id=session.pk, kind="sheet")
+    frozen(at(7, 0))
+    client.force_login(enrolled)
+    assert "签到尚未开始" in scan(client, f"/a/{sheet_token}/").content.decode()
+    frozen(at(9, 5))
+    assert "签到成功" in scan(client, f"/a/{sheet_token}/").content.decode()
