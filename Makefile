@@ -23,6 +23,7 @@ $(VENV)/.test-deps: requirements.txt requirements-test.txt | $(BIN)/python
 run: $(VENV)/.run-deps
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_exams
 	@echo "==> 打开 http://$(HOST):$(PORT)/ （手机可用浏览器的移动视图）"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ExamsConfig(AppConfig):
     name = "exams"
     verbose_name = "法治知识测试"
+
+    def ready(self):
+        from courses.hooks import register_programme_page
+
+        register_programme_page("法治知识测试", "exams:programme")

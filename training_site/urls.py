@@ -10,6 +10,7 @@ from accounts.api import TeacherViewSet
 from attendance.api import AttendanceReportViewSet, CheckInViewSet
 from courses.api import EnrolmentViewSet, ProgrammeViewSet, RosterViewSet, SessionViewSet
 from courses.views import home_view
+from exams.api import AttemptViewSet, QuizViewSet
 
 admin.site.site_header = "许昌市教育局 教师法治培训 后台"
 admin.site.site_title = "教师法治培训后台"
@@ -23,6 +24,8 @@ router.register("enrolments", EnrolmentViewSet, basename="enrolment")
 router.register("teachers", TeacherViewSet, basename="teacher")
 router.register("checkins", CheckInViewSet, basename="checkin")
 router.register("attendance", AttendanceReportViewSet, basename="attendance")
+router.register("quizzes", QuizViewSet, basename="quiz")
+router.register("attempts", AttemptViewSet, basename="attempt")
 
 
 def healthz(request):
@@ -41,6 +44,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("courses.urls")),
     path("", include("attendance.urls")),
+    path("", include("exams.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(router.urls)),
     path("api/auth/token/", obtain_auth_token, name="api_token"),

@@ -1,0 +1,199 @@
+"""Reads of quizzes and results: what a teacher may take, what counts, and the organiser's analysis."""
+
+from collections import Counter
+from decimal import Decimal
+
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from accounts.models import User
+from courses.models import Enrolment, EnrolmentStatus, Programme
+from courses.selectors import programmes_visible_to
+
+from .models import Attempt, AttemptQuestion, AttemptStatus, Option, Quiz, ReviewPolicy, ScorePolicy
+
+GRADED = (AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED)
+
+
+def quizzes_for_teacher(*, teacher: User) -> QuerySet[Quiz]:
+    """Quizzes of the teacher's programmes, with attempts used and the best score."""
+    programmes = Enrolment.objects.filter(teacher=teacher, status=EnrolmentStatus.ENROLLED).values("programme_id")
+    mine = Q(attempts__teacher=teacher)
+    return (
+        Quiz.objects.filter(programme_id__in=programmes)
+        .select_related("programme")
+        .annotate(
+            used=Count("attempts", filter=mine),
+            best=Max("attempts__score", filter=mine & Q(attempts__status__in=GRADED)),
+        )
+        .order_by("-opens_at")
+    )
+
+
+def quizzes_visible_to(*, user: User) -> QuerySet[Quiz]:
+    if user.is_teacher:
+        return quizzes_for_teacher(teacher=user)
+    return Quiz.objects.filter(programme__in=programmes_visible_to(user=user).values("pk")).select_related("programme")
+
+
+def attempts_visible_to(*, user: User) -> QuerySet[Attempt]:
+    attempts = Attempt.objects.select_related("quiz", "quiz__programme", "teacher")
+    if user.is_teacher:
+        return attempts.filter(teacher=user)
+    return attempts.filter(quiz__programme__in=programmes_visible_to(user=user).values("pk"))
+
+
+def review_allowed(*, attempt: Attempt, now=None) -> bool:
+    """Whether answers and correctness may be shown for this attempt now."""
+    now = now or timezone.now()
+    policy = attempt.quiz.review_policy
+    if attempt.is_open or policy == ReviewPolicy.NEVER:
+        return False
+    if policy == ReviewPolicy.AFTER_CLOSE:
+        return now >= attempt.quiz.closes_at
+    return True
+
+
+def counting_attempt(*, quiz: Quiz, teacher: User) -> Attempt | None:
+    """The graded attempt that counts under the quiz's score policy."""
+    graded = Attempt.objects.filter(quiz=quiz, teacher=teacher, status__in=GRADED)
+    if quiz.score_policy == ScorePolicy.LAST:
+        return graded.order_by("-number").first()
+    return graded.order_by("-score", "number").first()
+
+
+def passed_teacher_ids(*, quiz: Quiz) -> set[int]:
+    """Teachers whose counting attempt passed, in one query (input to completion rules)."""
+    graded = Attempt.objects.filter(quiz=quiz, status__in=GRADED)
+    if quiz.score_policy == ScorePolicy.BEST:
+        return set(graded.filter(passed=True).values_list("teacher_id", flat=True))
+    last_number = graded.filter(teacher=OuterRef("teacher")).order_by("-number").values("number")[:1]
+    return set(graded.filter(number=Subquery(last_number), passed=True).values_list("teacher_id", flat=True))
+
+
+def quiz_passed(*, quiz: Quiz, teacher: User) -> bool:
+    attempt = counting_attempt(quiz=quiz, teacher=teacher)
+    return bool(attempt and attempt.passed)
+
+
+def programme_quizzes(*, programme: Programme) -> QuerySet[Quiz]:
+    return Quiz.objects.filter(programme=programme).order_by("opens_at", "id")
+
+
+def results_table(*, quiz: Quiz) -> list[dict]:
+    """One row per enrolled teacher: attempts used, the counting score and time taken, pass."""
+    teachers = User.objects.filter(
+        enrolments__programme_id=quiz.programme_id, enrolments__status=EnrolmentStatus.ENROLLED
+    ).order_by("school", "name")
+    attempts: dict[int, list[Attempt]] = {}
+    for attempt in Attempt.objects.filter(quiz=quiz).order_by("number"):
+        attempts.setdefault(attempt.teacher_id, []).append(attempt)
+    rows = []
+    for teacher in teachers:
+        mine = attempts.get(teacher.pk, [])
+        graded = [a for a in mine if a.status in GRADED]
+        if quiz.score_policy == ScorePolicy.LAST:
+            counting = graded[-1] if graded else None
+        else:
+            counting = max(graded, key=lambda a: (a.score, -a.number)) if graded else None
+        rows.append(
+            {
+                "teacher": teacher,
+                "attempts": len(mine),
+                "attempt": counting,
+                "score": counting.score if counting else None,
+                "passed": bool(counting and counting.passed),
+                "minutes": round((counting.submitted_at - counting.started_at).total_seconds() / 60, 1)
+                if counting
+                else None,
+            }
+        )
+    return rows
+
+
+def quiz_statistics(*, quiz: Quiz, rows: list[dict]) -> dict:
+    taken = [row for row in rows if row["attempt"] is not None]
+    passed = sum(1 for row in taken if row["passed"])
+    buckets = Counter()
+    for row in taken:
+        score = row["score"]
+        bucket = (
+            "90-100"
+            if score >= 90
+            else "0-59"
+            if score < 60
+            else f"{int(score // 10 * 10)}-{int(score // 10 * 10) + 9}"
+        )
+        buckets[bucket] += 1
+    order = ["0-59", "60-69", "70-79", "80-89", "90-100"]
+    return {
+        "enrolled": len(rows),
+        "taken": len(taken),
+        "passed": passed,
+        "pass_rate": round(passed / len(taken) * 100, 1) if taken else 0.0,
+        "distribution": [(bucket, buckets.get(bucket, 0)) for bucket in order],
+    }
+
+
+def item_analysis(*, quiz: Quiz) -> list[dict]:
+    """Per question over graded attempts: how many saw it, percent fully correct, the most chosen wrong option."""
+    items = AttemptQuestion.objects.filter(attempt__quiz=quiz, attempt__status__in=GRADED).values_list(
+        "question_id", "question__stem", "selected", "points"
+    )
+    stats: dict[int, dict] = {}
+    for question_id, stem, selected, points in items:
+        entry = stats.setdefault(
+            question_id, {"question_id": question_id, "stem": stem, "n": 0, "correct": 0, "chosen": Counter()}
+        )
+        entry["n"] += 1
+        if points is not None and points >= Decimal(1):
+            entry["correct"] += 1
+        entry["chosen"].update(selected or [])
+    wrong = dict(Option.objects.filter(question_id__in=list(stats), is_correct=False).values_list("pk", "text"))
+    result = []
+    for entry in stats.values():
+        wrong_counts = [(wrong[pk], count) for pk, count in entry["chosen"].most_common() if pk in wrong]
+        result.append(
+            {
+                "question_id": entry["question_id"],
+                "stem": entry["stem"],
+                "n": entry["n"],
+                "percent_correct": round(entry["correct"] / entry["n"] * 100, 1),
+                "top_wrong": wrong_counts[0][0] if wrong_counts else "",
+                "top_wrong_count": wrong_counts[0][1] if wrong_counts else 0,
+            }
+        )
+    return sorted(result, key=lambda row: row["percent_correct"])
+
+
+def attempt_items(*, attempt: Attempt, with_key: bool = False) -> list[dict]:
+    """The attempt's questions with options in the drawn order.
+
+    Correctness and explanations are included only when with_key is set, which the
+    callers do only when review_allowed() says so.
+    """
+    items = list(attempt.items.select_related("question").order_by("position"))
+    options = {o.pk: o for o in Option.objects.filter(question_id__in=[i.question_id for i in items])}
+    result = []
+    for item in items:
+        question = item.question
+        entry = {
+            "id": question.pk,
+            "position": item.position,
+            "kind": question.kind,
+            "kind_display": question.get_kind_display(),
+            "stem": question.stem,
+            "selected": list(item.selected or []),
+            "options": [
+                {"letter": letter, "id": pk, "text": options[pk].text}
+                for letter, pk in zip("ABCDEFGH", item.option_order, strict=False)
+            ],
+        }
+        if with_key:
+            entry["points"] = item.points
+            entry["explanation"] = question.explanation
+            entry["legal_basis"] = question.legal_basis
+            for option in entry["options"]:
+                option["correct"] = options[option["id"]].is_correct
+        result.append(entry)
+    return result

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "exams"
+
+urlpatterns = [
+    path("exams/", views.quiz_list_view, name="list"),
+    path("exams/quizzes/<int:pk>/", views.quiz_detail_view, name="quiz"),
+    path("exams/quizzes/<int:pk>/start/", views.attempt_start_view, name="start"),
+    path("exams/quizzes/<int:pk>/results/", views.results_view, name="results"),
+    path("exams/quizzes/<int:pk>/results.xlsx", views.results_export_view, name="results_export"),
+    path("exams/attempts/<int:pk>/", views.attempt_view, name="attempt"),
+    path("exams/attempts/<int:pk>/answer/", views.attempt_answer_view, name="answer"),
+    path("exams/attempts/<int:pk>/submit/", views.attempt_submit_view, name="submit"),
+    path("exams/attempts/<int:pk>/result/", views.attempt_result_view, name="result"),
+    path("exams/programmes/<str:code>/", views.programme_quizzes_view, name="programme"),
+]
