@@ -11,3 +11,12 @@ def register_programme_page(label: str, url_name: str) -> None:
     """url_name takes the programme code as its only argument."""
     if (label, url_name) not in PROGRAMME_PAGES:
         PROGRAMME_PAGES.append((label, url_name))
+
+
+# Panels on a teacher's programme page: (template name, function(programme, teacher) -> context).
+TEACHER_PROGRAMME_PANELS: list[tuple[str, object]] = []
+
+
+def register_teacher_panel(template_name: str, context) -> None:
+    if all(existing != template_name for existing, _ in TEACHER_PROGRAMME_PANELS):
+        TEACHER_PROGRAMME_PANELS.append((template_name, context))

@@ -11,7 +11,7 @@ from accounts.models import Role, User
 
 from . import selectors, services
 from .forms import AddTeacherForm
-from .hooks import PROGRAMME_PAGES
+from .hooks import PROGRAMME_PAGES, TEACHER_PROGRAMME_PANELS
 from .models import Enrolment, EnrolmentSource, EnrolmentStatus
 
 
@@ -37,12 +37,17 @@ def catalogue_view(request):
 def programme_detail_view(request, code: str):
     programme = get_object_or_404(selectors.programmes_visible_to(user=request.user), code=code)
     enrolment = None
+    panels = []
     if request.user.is_teacher:
         enrolment = Enrolment.objects.filter(programme=programme, teacher=request.user).first()
+        if enrolment and enrolment.status == EnrolmentStatus.ENROLLED:
+            panels = [
+                (name, context(programme=programme, teacher=request.user)) for name, context in TEACHER_PROGRAMME_PANELS
+            ]
     return render(
         request,
         "courses/programme_detail.html",
-        {"programme": programme, "sessions": programme.sessions.all(), "enrolment": enrolment},
+        {"programme": programme, "sessions": programme.sessions.all(), "enrolment": enrolment, "panels": panels},
     )
 
 

@@ -110,3 +110,23 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if report.when == "call":
         item.rep_call = report
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits and lockouts live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def require_tool(name: str) -> str:
+    """A system tool a test needs (e.g. pdftoppm): skipped locally when missing, mandatory in CI."""
+    path = shutil.which(name)
+    if path:
+        return path
+    if _require_browser():
+        pytest.fail(f"CI 需要 {name}（apt-get install poppler-utils poppler-data）")
+    pytest.skip(f"本机没有 {name}")

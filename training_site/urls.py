@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import TeacherViewSet
 from attendance.api import AttendanceReportViewSet, CheckInViewSet
+from certificates.api import CertificateViewSet, PublicVerifyView
 from courses.api import EnrolmentViewSet, ProgrammeViewSet, RosterViewSet, SessionViewSet
 from courses.views import home_view
 from exams.api import AttemptViewSet, QuizViewSet
@@ -26,6 +27,7 @@ router.register("checkins", CheckInViewSet, basename="checkin")
 router.register("attendance", AttendanceReportViewSet, basename="attendance")
 router.register("quizzes", QuizViewSet, basename="quiz")
 router.register("attempts", AttemptViewSet, basename="attempt")
+router.register("certificates", CertificateViewSet, basename="certificate")
 
 
 def healthz(request):
@@ -45,7 +47,9 @@ urlpatterns = [
     path("", include("courses.urls")),
     path("", include("attendance.urls")),
     path("", include("exams.urls")),
+    path("", include("certificates.urls")),
     path("admin/", admin.site.urls),
+    path("api/public/certificates/<str:code>/", PublicVerifyView.as_view(), name="public_verify"),
     path("api/", include(router.urls)),
     path("api/auth/token/", obtain_auth_token, name="api_token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

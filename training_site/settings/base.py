@@ -134,6 +134,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "training_site.api.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"verify": os.environ.get("VERIFY_API_RATE", "30/min")},
 }
 
 SPECTACULAR_SETTINGS = {
@@ -176,3 +177,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 ATTENDANCE_QR_ROTATION_SECONDS = int(os.environ.get("ATTENDANCE_QR_ROTATION_SECONDS", 15))
 ATTENDANCE_SIGN_IN_GRACE_SECONDS = int(os.environ.get("ATTENDANCE_SIGN_IN_GRACE_SECONDS", 300))
 ATTENDANCE_CODE_MAX_FAILURES = 5
+
+# Certificates: the public address printed in the QR, and how batch jobs run.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+CERTIFICATE_SERIAL_PREFIX = os.environ.get("CERTIFICATE_SERIAL_PREFIX", "许教培")
+# "thread": batch jobs run in a background thread of the web process after commit;
+# "inline": they run at commit (tests, management commands); "none": left to `manage.py run_certificate_jobs`.
+CERTIFICATE_JOBS_MODE = os.environ.get("CERTIFICATE_JOBS_MODE", "thread")
+VERIFY_RATE_PER_MINUTE = int(os.environ.get("VERIFY_RATE_PER_MINUTE", 30))

@@ -18,3 +18,4 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Serve static files from the app folders without a collectstatic step.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+CERTIFICATE_JOBS_MODE = "inline"

@@ -1,0 +1,15 @@
+from django.core.management.base import BaseCommand
+
+from certificates.models import CertificateJob, JobStatus
+from certificates.services import job_run
+
+
+class Command(BaseCommand):
+    help = "运行排队中的证书批处理（CERTIFICATE_JOBS_MODE=none 时由定时任务或工作进程调用）。"
+
+    def handle(self, *args, **options):
+        for job_id in (
+            CertificateJob.objects.filter(status=JobStatus.PENDING).order_by("created_at").values_list("pk", flat=True)
+        ):
+            job = job_run(job_id=job_id)
+            self.stdout.write(f"{job}: {job.message}")

@@ -1,0 +1,182 @@
+"""Completion rules, certificates with gap-free yearly serials, and batch jobs."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from courses.models import Programme
+
+
+class AttendanceMode(models.TextChoices):
+    ALL = "all", "全部课次签到"
+    RATIO = "ratio", "出勤率达到比例"
+    MINUTES = "minutes", "在场时长达到分钟数"
+
+
+class CompletionRule(models.Model):
+    """What a trainee must do to complete a programme; evaluated from the real records."""
+
+    programme = models.OneToOneField(
+        Programme, verbose_name="培训项目", on_delete=models.CASCADE, related_name="completion_rule"
+    )
+    attendance_mode = models.CharField(
+        "出勤要求", max_length=10, choices=AttendanceMode.choices, default=AttendanceMode.ALL
+    )
+    attendance_ratio = models.PositiveSmallIntegerField("出勤率（%）", default=80, help_text="出勤要求为“比例”时使用")
+    minimum_minutes = models.PositiveIntegerField(
+        "最少在场分钟数", default=0, help_text="出勤要求为“时长”时使用，需要签退"
+    )
+    quiz_required = models.BooleanField("须通过项目的测试", default=True, help_text="项目有测试时，须通过全部测试")
+    auto_issue = models.BooleanField("完成后自动颁发证书", default=True)
+
+    class Meta:
+        verbose_name = "结业规则"
+        verbose_name_plural = "结业规则"
+        constraints = [models.CheckConstraint(condition=Q(attendance_ratio__lte=100), name="ratio_is_percent")]
+
+    def __str__(self) -> str:
+        return f"{self.programme.code} 结业规则"
+
+    def describe(self) -> str:
+        if self.attendance_mode == AttendanceMode.RATIO:
+            parts = [f"出勤率不低于{self.attendance_ratio}%"]
+        elif self.attendance_mode == AttendanceMode.MINUTES:
+            parts = [f"在场时长不少于{self.minimum_minutes}分钟"]
+        else:
+            parts = ["全部课次签到"]
+        if self.quiz_required:
+            parts.append("通过项目测试（如有）")
+        return "；".join(parts)
+
+
+class SerialCounter(models.Model):
+    """The last serial number given in a year. Locked while a number is taken, so numbers have no gaps."""
+
+    year = models.PositiveSmallIntegerField("年度", primary_key=True)
+    last_number = models.PositiveIntegerField("已用到", default=0)
+
+    class Meta:
+        verbose_name = "证书编号计数"
+        verbose_name_plural = "证书编号计数"
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class CertificateStatus(models.TextChoices):
+    VALID = "valid", "有效"
+    REVOKED = "revoked", "已撤销"
+
+
+class Certificate(models.Model):
+    """A certificate as issued: what it says is kept here, so an edited PDF is caught on verification."""
+
+    programme = models.ForeignKey(
+        Programme, verbose_name="培训项目", on_delete=models.PROTECT, related_name="certificates"
+    )
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="学员", on_delete=models.PROTECT, related_name="certificates"
+    )
+    serial = models.CharField("证书编号", max_length=40, db_index=True)
+    serial_year = models.PositiveSmallIntegerField("编号年度")
+    serial_number = models.PositiveIntegerField("编号序号")
+    version = models.PositiveSmallIntegerField("版本", default=1)
+    verification_code = models.CharField("验证码", max_length=32, unique=True)
+    status = models.CharField("状态", max_length=10, choices=CertificateStatus.choices, default=CertificateStatus.VALID)
+    trainee_name = models.CharField("学员姓名", max_length=50)
+    programme_title = models.CharField("项目名称", max_length=200)
+    level = models.CharField("培训级别", max_length=16)
+    unit_name = models.CharField("组织单位", max_length=100)
+    start_date = models.DateField("开始日期")
+    end_date = models.DateField("结束日期")
+    credit_hours = models.DecimalField("学时", max_digits=5, decimal_places=1)
+    issued_at = models.DateTimeField("颁发时间")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="颁发人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="撤销人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    revoke_reason = models.CharField("撤销原因", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "证书"
+        verbose_name_plural = "证书"
+        ordering = ["serial_year", "serial_number", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "teacher"],
+                condition=Q(status="valid"),
+                name="one_valid_certificate_per_teacher_and_programme",
+            ),
+            models.UniqueConstraint(fields=["serial_year", "serial_number", "version"], name="unique_serial_version"),
+        ]
+        indexes = [models.Index(fields=["teacher", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.serial} {self.trainee_name}"
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status == CertificateStatus.VALID
+
+    @property
+    def level_display(self) -> str:
+        from courses.models import Level
+
+        return Level(self.level).label if self.level in Level.values else self.level
+
+
+class JobKind(models.TextChoices):
+    ISSUE = "issue", "批量颁发"
+    ZIP = "zip", "打包下载"
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", "排队中"
+    RUNNING = "running", "进行中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+class CertificateJob(models.Model):
+    """A batch over a programme's trainees, run off the request, with progress."""
+
+    programme = models.ForeignKey(
+        Programme, verbose_name="培训项目", on_delete=models.CASCADE, related_name="certificate_jobs"
+    )
+    kind = models.CharField("类型", max_length=10, choices=JobKind.choices)
+    status = models.CharField("状态", max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="发起人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间")
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    total = models.PositiveIntegerField("总数", default=0)
+    done = models.PositiveIntegerField("已处理", default=0)
+    issued = models.PositiveIntegerField("新颁发", default=0)
+    message = models.TextField("结果说明", blank=True)
+    file = models.FileField("文件", upload_to="certificate-jobs/", blank=True)
+
+    class Meta:
+        verbose_name = "证书批处理"
+        verbose_name_plural = "证书批处理"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.programme.code} {self.get_kind_display()} {self.get_status_display()}"
+
+    @property
+    def percent(self) -> int:
+        return int(self.done * 100 / self.total) if self.total else (100 if self.status == JobStatus.DONE else 0)

@@ -1,0 +1,105 @@
+"""The certificate PDF: A4 landscape, Chinese text in the standard Adobe CJK font, and a verification QR.
+
+STSong-Light is one of the CJK fonts every PDF reader provides (Adobe-GB1), so nothing
+is embedded: a certificate is a few kilobytes, and its text extracts as Unicode.
+"""
+
+import io
+
+from django.conf import settings
+from django.urls import reverse
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib.colors import HexColor
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+from .models import Certificate
+
+FONT = "STSong-Light"
+pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+RED = HexColor("#b71c1c")
+INK = HexColor("#222222")
+
+
+def verification_url(certificate: Certificate) -> str:
+    return settings.SITE_URL + reverse("certificates:verify_code", args=[certificate.verification_code])
+
+
+def _date(value) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _wrap(text: str, width: float, size: float) -> list[str]:
+    lines, line = [], ""
+    for char in text:
+        if pdfmetrics.stringWidth(line + char, FONT, size) > width:
+            lines.append(line)
+            line = char
+        else:
+            line += char
+    return [*lines, line] if line else lines
+
+
+def draw_certificate(pdf: canvas.Canvas, certificate: Certificate) -> None:
+    width, height = landscape(A4)
+    pdf.setTitle(f"{certificate.programme_title} 结业证书 {certificate.serial}")
+    pdf.setAuthor(settings.TRAINING_BUREAU_NAME)
+    pdf.setStrokeColor(RED)
+    pdf.setLineWidth(6)
+    pdf.rect(24, 24, width - 48, height - 48)
+    pdf.setLineWidth(1.2)
+    pdf.rect(36, 36, width - 72, height - 72)
+
+    pdf.setFillColor(RED)
+    pdf.setFont(FONT, 40)
+    pdf.drawCentredString(width / 2, height - 120, "结 业 证 书")
+    pdf.setFillColor(INK)
+    pdf.setFont(FONT, 13)
+    pdf.drawRightString(width - 70, height - 70, f"编号：{certificate.serial}")
+
+    dates = _date(certificate.start_date)
+    if certificate.end_date != certificate.start_date:
+        dates += f"至{_date(certificate.end_date)}"
+    hours = f"{certificate.credit_hours.normalize():f}"
+    body = (
+        f"{certificate.trainee_name} 同志：于{dates}参加{certificate.unit_name}组织的"
+        f"“{certificate.programme_title}”（{certificate.level_display}），"
+        f"完成培训 {hours} 学时，经考核合格，特发此证。"
+    )
+    pdf.setFont(FONT, 22)
+    y = height - 200
+    for line in _wrap(body, width - 220, 22):
+        pdf.drawString(110, y, line)
+        y -= 40
+
+    pdf.setFont(FONT, 18)
+    pdf.drawRightString(width - 110, 150, settings.TRAINING_BUREAU_NAME)
+    pdf.setFont(FONT, 13)
+    pdf.drawRightString(width - 110, 126, f"组织单位：{certificate.unit_name}")
+    pdf.drawRightString(width - 110, 104, f"颁发日期：{_date(certificate.issued_at.date())}")
+
+    widget = QrCodeWidget(verification_url(certificate), barLevel="M")
+    left, bottom, right, top = widget.getBounds()
+    size = 96
+    drawing = Drawing(size, size, transform=[size / (right - left), 0, 0, size / (top - bottom), 0, 0])
+    drawing.add(widget)
+    renderPDF.draw(drawing, pdf, 70, 60)
+    pdf.setFont(FONT, 9)
+    pdf.drawString(70, 50, "扫码验证证书真伪")
+
+
+def certificate_pdf(certificate: Certificate) -> bytes:
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=landscape(A4))
+    draw_certificate(pdf, certificate)
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def certificate_filename(certificate: Certificate) -> str:
+    return f"{certificate.serial_year}-{certificate.serial_number:04d}-{certificate.trainee_name}.pdf"

@@ -1,0 +1,208 @@
+"""Pages: the teacher's certificates and hours, the public verification, the organiser's issuing."""
+
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts.identity import mask_name
+from courses.excel import XLSX_CONTENT_TYPE
+from courses.selectors import programme_can_manage, programmes_visible_to
+
+from . import exports, selectors, services
+from .models import Certificate, CertificateJob, JobKind
+from .pdf import certificate_filename, certificate_pdf
+
+
+def completion_panel(*, programme, teacher) -> dict:
+    """The teacher's programme page: done, or what is still missing."""
+    rule = selectors.rule_for(programme)
+    return {
+        "certificate": Certificate.objects.filter(programme=programme, teacher=teacher, status="valid").first(),
+        "completion": selectors.teacher_completion(programme=programme, teacher=teacher, rule=rule),
+        "rule_text": rule.describe() if rule else "尚未设置",
+    }
+
+
+@login_required
+def mine_view(request):
+    if not request.user.is_teacher:
+        return redirect("courses:manage_list")
+    return render(
+        request,
+        "certificates/mine.html",
+        {
+            "certificates": selectors.certificates_visible_to(user=request.user).order_by("-issued_at"),
+            "years": selectors.credit_hours_by_year(teacher=request.user),
+        },
+    )
+
+
+@login_required
+def pdf_view(request, pk: int):
+    certificate = get_object_or_404(selectors.certificates_visible_to(user=request.user), pk=pk)
+    if not request.user.is_teacher and not programme_can_manage(user=request.user, programme=certificate.programme):
+        raise PermissionDenied("只有学员本人和项目所属单位的组织者可以下载证书。")
+    response = HttpResponse(certificate_pdf(certificate), content_type="application/pdf")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(certificate_filename(certificate))}"
+    return response
+
+
+def _rate_limited(request) -> bool:
+    key = f"verify-rate:{request.META.get('REMOTE_ADDR', '')}"
+    count = cache.get(key, 0) + 1
+    cache.set(key, count, timeout=60)
+    return count > settings.VERIFY_RATE_PER_MINUTE
+
+
+def _public(response):
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _verify_page(request, certificate, *, query: str = "", status: int = 200):
+    context = {
+        "certificate": certificate,
+        "query": query,
+        "masked_name": mask_name(certificate.trainee_name) if certificate else "",
+    }
+    return _public(render(request, "certificates/verify.html", context, status=status))
+
+
+def verify_code_view(request, code: str):
+    """The URL in the QR: valid, revoked, or a plain 404."""
+    if _rate_limited(request):
+        return _public(render(request, "certificates/verify.html", {"limited": True}, status=429))
+    certificate = Certificate.objects.filter(verification_code=code.lower()).first()
+    if certificate is None:
+        return _public(render(request, "certificates/verify.html", {"not_found": True, "query": code}, status=404))
+    return _verify_page(request, certificate)
+
+
+def verify_search_view(request):
+    query = (request.GET.get("q") or "").strip()
+    if not query:
+        return _verify_page(request, None)
+    if _rate_limited(request):
+        return _public(render(request, "certificates/verify.html", {"limited": True, "query": query}, status=429))
+    certificate = selectors.certificate_by_code_or_serial(text=query)
+    if certificate is None:
+        return _public(render(request, "certificates/verify.html", {"not_found": True, "query": query}, status=404))
+    return _verify_page(request, certificate, query=query)
+
+
+def _managed(request, code: str):
+    programme = get_object_or_404(programmes_visible_to(user=request.user), code=code)
+    if request.user.is_teacher:
+        raise PermissionDenied("此页面仅供培训组织者和教育局使用。")
+    return programme
+
+
+@login_required
+def programme_view(request, code: str):
+    programme = _managed(request, code)
+    rule = selectors.rule_for(programme)
+    certificates = (
+        Certificate.objects.filter(programme=programme).select_related("teacher").order_by("-serial_number", "-version")
+    )
+    return render(
+        request,
+        "certificates/programme.html",
+        {
+            "programme": programme,
+            "rule": rule,
+            "completed": len(selectors.completed_teacher_ids(programme=programme, rule=rule)) if rule else 0,
+            "enrolled": programme.enrolments.filter(status="enrolled").count(),
+            "certificates": certificates[:300],
+            "certificate_count": certificates.count(),
+            "can_manage": programme_can_manage(user=request.user, programme=programme),
+            "jobs": programme.certificate_jobs.all()[:5],
+        },
+    )
+
+
+@login_required
+@require_POST
+def job_create_view(request, code: str):
+    programme = _managed(request, code)
+    kind = JobKind.ZIP if request.POST.get("kind") == "zip" else JobKind.ISSUE
+    try:
+        job = services.job_create(programme=programme, actor=request.user, kind=kind)
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+        return redirect("certificates:programme", code=programme.code)
+    return redirect("certificates:job", pk=job.pk)
+
+
+def _own_job(request, pk: int) -> CertificateJob:
+    job = get_object_or_404(CertificateJob.objects.select_related("programme"), pk=pk)
+    if not programme_can_manage(user=request.user, programme=job.programme):
+        raise Http404
+    return job
+
+
+@never_cache
+@login_required
+def job_view(request, pk: int):
+    job = _own_job(request, pk)
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {
+                "status": job.status,
+                "total": job.total,
+                "done": job.done,
+                "percent": job.percent,
+                "message": job.message,
+                "has_file": bool(job.file),
+            }
+        )
+    return render(request, "certificates/job.html", {"job": job})
+
+
+@login_required
+def job_download_view(request, pk: int):
+    job = _own_job(request, pk)
+    if not job.file:
+        raise Http404("文件尚未生成。")
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=f"{job.programme.code}-证书.zip")
+
+
+@login_required
+@require_POST
+def revoke_view(request, pk: int):
+    certificate = get_object_or_404(selectors.certificates_visible_to(user=request.user), pk=pk)
+    action = request.POST.get("action", "revoke")
+    try:
+        if action == "reissue":
+            new = services.certificate_reissue(
+                certificate=certificate, actor=request.user, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, f"已重新颁发 {new.serial}（第{new.version}版）。")
+        else:
+            services.certificate_revoke(
+                certificate=certificate, actor=request.user, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, f"已撤销 {certificate.serial}。")
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    return redirect("certificates:programme", code=certificate.programme.code)
+
+
+@login_required
+def ledger_export_view(request):
+    if request.user.is_teacher:
+        raise PermissionDenied("教师请在“我的证书与学时”查看本人学时。")
+    year = request.GET.get("year")
+    data = exports.ledger_workbook(user=request.user, year=int(year) if year and year.isdigit() else None)
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+    filename = quote(f"学时台账{year or ''}.xlsx")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return response

@@ -1,0 +1,152 @@
+"""Completion rules, issuing once, serials, revocation, re-issue, credit hours."""
+
+import datetime
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
+
+from certificates.models import Certificate, CompletionRule
+from certificates.selectors import completed_teacher_ids, credit_hours_by_year, teacher_completion
+from certificates.services import certificate_issue, certificate_reissue, certificate_revoke
+from exams.models import Option
+from exams.services import attempt_answer, attempt_start, attempt_submit, quiz_create
+from tests.certificates.conftest import attend, enrol
+from tests.exams.conftest import make_bank
+
+
+def test_all_sessions_rule_names_the_missing_session(course, organiser):
+    teacher = enrol(course, organiser)
+    first = course.sessions.order_by("starts_at").first()
+    attend(course, teacher, [first])
+    completion = teacher_completion(programme=course, teacher=teacher)
+    assert not completion.done and completion.missing == ["第2次课（第二讲）签到"]
+    with pytest.raises(ValidationError, match="还差 第2次课"):
+        certificate_issue(programme=course, teacher=teacher, actor=organiser)
+    attend(course, teacher, [course.sessions.order_by("starts_at").last()])
+    assert teacher_completion(programme=course, teacher=teacher).done
+    certificate = certificate_issue(programme=course, teacher=teacher, actor=organiser)
+    year = timezone.localdate().year
+    assert certificate.serial == f"许教培〔{year}〕第0001号" and certificate.trainee_name == "王永浩"
+    assert len(certificate.verification_code) == 32 and int(certificate.verification_code, 16) >= 0
+
+
+def test_ratio_rule(course, organiser):
+    CompletionRule.objects.filter(programme=course).update(attendance_mode="ratio", attendance_ratio=50)
+    teacher = enrol(course, organiser)
+    assert "出勤 0/2 次，至少需要 1 次" in teacher_completion(programme=course, teacher=teacher).missing
+    attend(course, teacher, [course.sessions.first()])
+    assert teacher_completion(programme=course, teacher=teacher).done
+    assert completed_teacher_ids(programme=course) == {teacher.pk}
+
+
+def test_minutes_rule_needs_check_out(course, organiser):
+    CompletionRule.objects.filter(programme=course).update(attendance_mode="minutes", minimum_minutes=200)
+    teacher = enrol(course, organiser)
+    attend(course, teacher)
+    assert "在场 0 分钟" in teacher_completion(programme=course, teacher=teacher).missing[0]
+    other = enrol(course, organiser, name="李明")
+    attend(course, other, checkout=True)
+    assert teacher_completion(programme=course, teacher=other).done  # 2 x 120 minutes
+    assert completed_teacher_ids(programme=course) == {other.pk}
+
+
+def test_quiz_must_be_passed_when_the_programme_has_one(course, organiser):
+    make_bank()
+    now = timezone.now()
+    quiz = quiz_create(actor=organiser, programme=course, title="课后测试", single_count=2, multiple_count=0, truefalse_count=0,
+                       opens_at=now - datetime.timedelta(hours=1), closes_at=now + datetime.timedelta(days=1))  # fmt: skip
+    teacher = enrol(course, organiser)
+    attend(course, teacher)
+    assert teacher_completion(programme=course, teacher=teacher).missing == ["课后测试未通过"]
+    attempt = attempt_start(quiz=quiz, teacher=teacher)
+    for item in attempt.items.all():
+        attempt_answer(attempt=attempt, teacher=teacher, question_id=item.question_id,
+                       option_ids=list(Option.objects.filter(question_id=item.question_id, is_correct=True).values_list("pk", flat=True)))  # fmt: skip
+    attempt_submit(attempt=attempt, teacher=teacher)
+    assert teacher_completion(programme=course, teacher=teacher).done
+    assert completed_teacher_ids(programme=course) == {teacher.pk}
+
+
+def test_refusals_leave_nothing(course, organiser, other_organiser):
+    teacher = enrol(course, organiser)
+    attend(course, teacher)
+    with pytest.raises(Exception, match="无权|组织者"):
+        certificate_issue(programme=course, teacher=teacher, actor=other_organiser)
+    with pytest.raises(ValidationError, match="不是该项目的学员"):
+        certificate_issue(programme=course, teacher=organiser, actor=organiser)
+    certificate_issue(programme=course, teacher=teacher, actor=organiser)
+    with pytest.raises(ValidationError, match="不能重复颁发"):
+        certificate_issue(programme=course, teacher=teacher, actor=organiser)
+    CompletionRule.objects.filter(programme=course).delete()
+    other = enrol(course, organiser, name="李明")
+    attend(course, other)
+    with pytest.raises(ValidationError, match="尚未设置结业规则"):
+        certificate_issue(programme=course, teacher=other, actor=organiser)
+    assert Certificate.objects.count() == 1
+
+
+def test_revoke_reissue_and_hours(course, organiser):
+    teacher = enrol(course, organiser)
+    attend(course, teacher)
+    certificate = certificate_issue(programme=course, teacher=teacher, actor=organiser)
+    assert credit_hours_by_year(teacher=teacher)[0]["total"] == course.credit_hours
+    with pytest.raises(ValidationError):
+        certificate_revoke(certificate=certificate, actor=organiser, reason="")
+    certificate_revoke(certificate=certificate, actor=organiser, reason="误发")
+    assert credit_hours_by_year(teacher=teacher) == []
+    with pytest.raises(ValidationError, match="重复撤销"):
+        certificate_revoke(certificate=certificate, actor=organiser, reason="再次")
+    certificate.refresh_from_db()
+    new = certificate_reissue(certificate=certificate, actor=organiser, reason="姓名更正")
+    assert (new.serial, new.version) == (certificate.serial, 2) and new.is_valid
+    assert new.verification_code != certificate.verification_code
+    assert credit_hours_by_year(teacher=teacher)[0]["total"] == course.credit_hours
+    assert list(
+        Certificate.objects.filter(serial=certificate.serial).values_list("version", "status").order_by("version")
+    ) == [(1, "revoked"), (2, "valid")]
+
+
+def test_automatic_issue_on_the_completing_check_in(course, organiser, django_capture_on_commit_callbacks):
+    CompletionRule.objects.filter(programme=course).update(auto_issue=True)
+    teacher = enrol(course, organiser)
+    first, second = course.sessions.order_by("starts_at")
+    with django_capture_on_commit_callbacks(execute=True):
+        attend(course, teacher, [first])
+    assert not Certificate.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        attend(course, teacher, [second])
+    assert Certificate.objects.get().teacher == teacher
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_issuing_gives_unique_gap_free_serials(postgres_only):
+    from tests.certificates.conftest import enrol as enrol_teacher
+    from tests.factories import make_organiser, make_programme, make_unit
+
+    organiser = make_organiser(make_unit())
+    today = timezone.localdate()
+    programme = make_programme(organiser=organiser, start_date=today, end_date=today)
+    CompletionRule.objects.create(programme=programme, auto_issue=False)
+    teachers = [enrol_teacher(programme, organiser, name=f"教师{i}") for i in range(12)]
+    for teacher in teachers:
+        attend(programme, teacher)
+    barrier = threading.Barrier(len(teachers))
+
+    def issue(teacher):
+        try:
+            barrier.wait()
+            certificate_issue(programme=programme, teacher=teacher, actor=organiser)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=issue, args=(t,)) for t in teachers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    numbers = sorted(Certificate.objects.values_list("serial_number", flat=True))
+    assert numbers == list(range(1, 13))
+    assert Certificate.objects.values("serial").distinct().count() == 12
