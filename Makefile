@@ -24,6 +24,7 @@ run: $(VENV)/.run-deps
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_exams
+	$(BIN)/python manage.py seed_activity
 	@echo "==> 打开 http://$(HOST):$(PORT)/ （手机可用浏览器的移动视图）"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -33,10 +33,14 @@ def _date(value) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
+NO_LINE_START = "，。、；：！？）》」』”’"
+
+
 def _wrap(text: str, width: float, size: float) -> list[str]:
+    """Break Chinese text by width; closing punctuation never starts a line."""
     lines, line = [], ""
     for char in text:
-        if pdfmetrics.stringWidth(line + char, FONT, size) > width:
+        if pdfmetrics.stringWidth(line + char, FONT, size) > width and char not in NO_LINE_START:
             lines.append(line)
             line = char
         else:

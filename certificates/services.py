@@ -197,19 +197,61 @@ def _progress(job: CertificateJob, done: int) -> None:
     CertificateJob.objects.filter(pk=job.pk).update(done=done, issued=job.issued)
 
 
+@transaction.atomic
+def certificates_issue_completed(
+    *,
+    programme: Programme,
+    actor: User | None,
+    teacher_ids: list[int] | None = None,
+    limit: int | None = None,
+    issued_at=None,
+) -> int:
+    """Issue to every trainee who completed and has no certificate yet (or the given ones), in bulk.
+
+    The year's counter is locked once for the whole batch, so the numbers are consecutive.
+    issued_at backdates a batch (loading past years' records); the serial year follows it.
+    Returns how many were issued.
+    """
+    if selectors.rule_for(programme) is None:
+        raise ValidationError("该项目尚未设置结业规则，不能颁发证书。")
+    already = set(Certificate.objects.filter(programme=programme).values_list("teacher_id", flat=True))
+    due = selectors.completed_teacher_ids(programme=programme) - already
+    if teacher_ids is not None:
+        due &= set(teacher_ids)
+    due = sorted(due)[:limit] if limit else sorted(due)
+    if not due:
+        return 0
+    now = issued_at or timezone.now()
+    year = timezone.localtime(now).year
+    SerialCounter.objects.get_or_create(year=year)
+    counter = SerialCounter.objects.select_for_update().get(year=year)
+    teachers = {t.pk: t for t in User.objects.filter(pk__in=due)}
+    certificates = []
+    for offset, teacher_id in enumerate(due, start=1):
+        number = counter.last_number + offset
+        certificate = Certificate(
+            programme=programme, teacher_id=teacher_id, serial=_serial(year, number), serial_year=year,
+            serial_number=number, verification_code=secrets.token_hex(16), issued_at=now, issued_by=actor,
+        )  # fmt: skip
+        _snapshot(certificate, programme, teachers[teacher_id])
+        certificates.append(certificate)
+    Certificate.objects.bulk_create(certificates, batch_size=500)
+    counter.last_number += len(certificates)
+    counter.save(update_fields=["last_number"])
+    return len(certificates)
+
+
 def _run_issue(job: CertificateJob) -> None:
     programme = job.programme
     already = set(Certificate.objects.filter(programme=programme).values_list("teacher_id", flat=True))
-    due = sorted(selectors.completed_teacher_ids(programme=programme) - already)
-    job.total = len(due)
+    job.total = len(selectors.completed_teacher_ids(programme=programme) - already)
     CertificateJob.objects.filter(pk=job.pk).update(total=job.total)
-    teachers = {t.pk: t for t in User.objects.filter(pk__in=due)}
-    for index, teacher_id in enumerate(due, start=1):
-        with transaction.atomic():
-            _create(programme=programme, teacher=teachers[teacher_id], actor=job.requested_by)
-        job.issued += 1
-        if index % 50 == 0 or index == len(due):
-            _progress(job, index)
+    while True:
+        issued = certificates_issue_completed(programme=programme, actor=job.requested_by, limit=200)
+        if not issued:
+            break
+        job.issued += issued
+        _progress(job, job.issued)
     job.done = job.total
     job.message = f"新颁发 {job.issued} 张证书（已完成培训且此前未颁发的学员）。"
 

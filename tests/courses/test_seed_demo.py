@@ -27,3 +27,21 @@ def test_seed_demo_builds_3000_distinct_teachers_and_twice_changes_nothing(db):
     before = _snapshot()
     call_command("seed_demo", stdout=io.StringIO())
     assert _snapshot() == before
+
+
+def test_demo_activity_gives_attendance_results_and_certificates_and_is_idempotent(db):
+    from attendance.models import CheckIn
+    from certificates.models import Certificate
+    from exams.models import Attempt, Question
+
+    for command in ("seed_demo", "seed_exams", "seed_activity"):
+        call_command(command, stdout=io.StringIO())
+    counts = (CheckIn.objects.count(), Attempt.objects.count(), Certificate.objects.count(), Question.objects.count())
+    assert all(counts)
+    first = Certificate.objects.filter(programme__year=2021).order_by("serial_number").first()
+    assert first.serial == "许教培〔2021〕第0001号"
+    numbers = list(Certificate.objects.filter(serial_year=2021).order_by("serial_number").values_list("serial_number", flat=True))
+    assert numbers == list(range(1, len(numbers) + 1))
+    for command in ("seed_demo", "seed_exams", "seed_activity"):
+        call_command(command, stdout=io.StringIO())
+    assert (CheckIn.objects.count(), Attempt.objects.count(), Certificate.objects.count(), Question.objects.count()) == counts
