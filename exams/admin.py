@@ -1,13 +1,59 @@
-"""Back office: the question bank (organisers edit, the bureau reads) and quizzes per programme."""
+"""Back office: the question bank (organisers edit, the bureau reads) and quizzes per programme.
 
+The bank's .xlsx import and export use django-import-export's admin pages the way the roster import
+does (courses/resources.py): the format hands over the uploaded bytes untouched, the resource passes
+them to exams.question_io (questions_preview for the dry run, questions_commit on confirm) and turns
+the QuestionReport into an import-export Result. So the admin and `manage.py import_questions`
+accept and refuse the same rows.
+"""
+
+import re
+import uuid
+
+import tablib
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from import_export.admin import ExportActionMixin, ImportMixin
+from import_export.fields import Field
+from import_export.formats.base_formats import XLSX
+from import_export.forms import ConfirmImportForm, ExportForm, ImportForm
+from import_export.resources import Resource
+from import_export.results import Error, Result, RowResult
+from import_export.tmp_storages import BaseStorage
 
-from accounts.admin import RoleAccessMixin
+from accounts.admin import RoleAccessMixin, is_back_office
+from courses.excel import XLSX_CONTENT_TYPE, WorkbookRefused
 from courses.models import Programme
 from courses.selectors import programme_can_manage, programmes_visible_to
 
-from .models import Option, Question, Quiz
+from .models import Option, Question, QuestionKind, Quiz
+from .question_io import (
+    ANSWER,
+    ARTICLE,
+    DIFFICULTY,
+    DIFFICULTY_LABELS,
+    EXPLANATION,
+    KIND,
+    LAW,
+    REVISION,
+    STEM,
+    QuestionImportHasErrors,
+    QuestionReport,
+    QuestionRow,
+    may_import_questions,
+    questions_commit,
+    questions_preview,
+    questions_workbook,
+    template_headers,
+    template_workbook,
+)
 from .services import question_problems
 
 
@@ -53,8 +99,353 @@ class OptionInline(admin.TabularInline):
         return request.user.is_superuser or request.user.is_organiser
 
 
+# ---- The question bank as .xlsx: the file kept as bytes, read and written by exams.question_io only.
+
+PREVIEW_ROWS = 500  # the preview lists at most this many rows of each kind; the counts cover the whole file
+ROW_HEADER = "行号"
+NOTE_HEADER = "说明"
+_IMPORT_TYPES = {"new": RowResult.IMPORT_TYPE_NEW, "unchanged": RowResult.IMPORT_TYPE_SKIP}
+_TEXT_KEYS = (KIND, LAW, REVISION, ARTICLE, DIFFICULTY, STEM)
+
+
+def question_summary_message(summary: dict) -> str:
+    if summary["new"]:
+        return f"题库导入完成：新增 {summary['new']} 题，已在题库中（未变）{summary['unchanged']} 题。"
+    return f"文件中的 {summary['unchanged']} 道题均已在题库中，没有写入任何内容。"
+
+
+class QuestionDataset(tablib.Dataset):
+    """A question workbook as bytes: tablib never parses it (title rows, merged cells, 选项A… are
+    exams.question_io's business), and an export is the finished workbook."""
+
+    def __init__(self, data: bytes):
+        super().__init__()
+        self.raw = data
+
+    def __bool__(self) -> bool:
+        return bool(self.raw)
+
+
+class QuestionXLSX(XLSX):
+    """Excel workbook (.xlsx)."""
+
+    CONTENT_TYPE = XLSX_CONTENT_TYPE
+
+    def create_dataset(self, in_stream):
+        return QuestionDataset(bytes(in_stream))
+
+    def export_data(self, dataset, **kwargs):
+        return dataset.raw
+
+    def can_import(self) -> bool:
+        return True
+
+    def can_export(self) -> bool:
+        return True
+
+
+class QuestionUploadStorage(BaseStorage):
+    """Uploads waiting for the confirm step, in the default storage."""
+
+    folder = "question-uploads/admin"
+
+    def _path(self) -> str:
+        if not re.fullmatch(r"[0-9a-f]{32}", self.name or ""):
+            raise Http404("上传记录无效，请重新上传题库文件。")
+        return f"{self.folder}/{self.name}.xlsx"
+
+    def save(self, data: bytes) -> None:
+        self.name = self.name or uuid.uuid4().hex
+        default_storage.save(self._path(), ContentFile(data))
+
+    def read(self) -> bytes:
+        path = self._path()
+        if not default_storage.exists(path):
+            raise Http404("上传的文件已失效或已导入，请重新上传题库文件。")
+        with default_storage.open(path, "rb") as handle:
+            return handle.read()
+
+    def remove(self) -> None:
+        default_storage.delete(self._path())
+
+
+class QuestionImportForm(ImportForm):
+    sheet = forms.CharField(label="工作表名称", required=False, max_length=31, help_text="可不填，默认第一个工作表。")
+    field_order = ["resource", "import_file", "sheet", "format"]
+
+    def __init__(self, formats, resources, **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        self.fields["import_file"].label = "题库文件（.xlsx）"
+        self.fields["import_file"].widget.attrs["accept"] = f".xlsx,{XLSX_CONTENT_TYPE}"
+
+
+class QuestionConfirmImportForm(ConfirmImportForm):
+    sheet = forms.CharField(required=False, widget=forms.HiddenInput())
+
+
+class QuestionFileError(Error):
+    """A file refused as a whole (not .xlsx, no header row…): the message, no traceback."""
+
+    traceback = ""
+
+
+class QuestionResult(Result):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.report: QuestionReport | None = None
+        self.shown_rows = PREVIEW_ROWS
+
+    @property
+    def summary(self) -> dict | None:
+        return self.report.as_dict() if self.report else None
+
+    @property
+    def error_row_count(self) -> int:
+        return len(self.report.error_rows) if self.report else 0
+
+    @property
+    def differing_count(self) -> int:
+        return sum(1 for row in self.report.rows if row.differs and not row.errors) if self.report else 0
+
+    @property
+    def truncated(self) -> bool:
+        return bool(self.report) and (
+            self.error_row_count > PREVIEW_ROWS or len(self.report.rows) - self.error_row_count > PREVIEW_ROWS
+        )
+
+
+class QuestionResource(Resource):
+    """Import into and export the question bank (.xlsx) through exams.question_io."""
+
+    @classmethod
+    def get_display_name(cls) -> str:
+        return "题库试题"
+
+    def get_user_visible_fields(self):
+        return [Field(column_name=header) for header in template_headers()]
+
+    def get_diff_headers(self):
+        return [ROW_HEADER, *template_headers(), NOTE_HEADER]
+
+    def export(self, queryset=None, **kwargs):
+        return QuestionDataset(questions_workbook(queryset))
+
+    def import_data(
+        self,
+        dataset,
+        dry_run=False,
+        raise_errors=False,
+        use_transactions=None,
+        collect_failed_rows=False,
+        rollback_on_validation_errors=False,
+        *,
+        user,
+        file_name: str | None = None,
+        sheet: str | None = None,
+        **kwargs,
+    ) -> QuestionResult:
+        """questions_preview when dry_run, questions_commit otherwise (all rows or none, in its own transaction)."""
+        result = QuestionResult()
+        result.diff_headers = self.get_diff_headers()
+        call = questions_preview if dry_run else questions_commit
+        try:
+            report = call(data=dataset.raw, filename=file_name or "", sheet=sheet, actor=user)
+        except QuestionImportHasErrors as refused:
+            if raise_errors:
+                raise
+            report = refused.report
+        except WorkbookRefused as error:
+            if raise_errors:
+                raise
+            result.append_base_error(QuestionFileError(error))
+            return result
+        self._fill(result, report)
+        return result
+
+    def _fill(self, result: QuestionResult, report: QuestionReport) -> None:
+        result.report = report
+        keys = [key for key in _TEXT_KEYS if key in report.columns]
+        result.diff_headers = [
+            ROW_HEADER,
+            *(report.column_header(key) for key in keys),
+            *(report.column_header(letter) for letter in sorted(report.option_columns)),
+            *(report.column_header(key) for key in (ANSWER, EXPLANATION)),
+            NOTE_HEADER,
+        ]
+        result.total_rows = len(report.rows)
+        shown = {"valid": 0, "invalid": 0}
+        for row in report.rows:
+            row_result = RowResult()
+            values = _row_values(report, row)
+            if row.errors:
+                row_result.import_type = RowResult.IMPORT_TYPE_INVALID
+                row_result.validation_error = _validation_error(row)
+            else:
+                row_result.import_type = _IMPORT_TYPES[row.action]
+                row_result.diff = [values.get(header, "") for header in result.diff_headers]
+            row_result.row_values = values
+            row_result.object_id = row.question_pk
+            row_result.object_repr = f"[{row.values[LAW]}] {row.values[STEM][:40]}"
+            result.increment_row_result_total(row_result)
+            kind = "invalid" if row.errors else "valid"
+            shown[kind] += 1
+            if shown[kind] > PREVIEW_ROWS:
+                continue
+            result.append_row_result(row_result)
+            if row.errors:
+                result.append_invalid_row(row.row, values, row_result.validation_error)
+
+
+def _row_values(report: QuestionReport, row: QuestionRow) -> dict:
+    """What the preview shows of a row, by the file's headers: the normalised values, or the cell as typed."""
+    values = {ROW_HEADER: row.row, NOTE_HEADER: _note(row)}
+    parsed = dict(zip(row.letters, row.options, strict=True))  # a true/false row's empty A/B read as 正确/错误
+    answer = row.values[ANSWER]
+    if not row.errors:
+        answer = "".join(letter for letter, (_text, correct) in parsed.items() if correct)
+        if row.values[KIND] == QuestionKind.TRUEFALSE:
+            answer = f"{answer}（{''.join(text for text, correct in parsed.values() if correct)}）"
+    shown = {
+        KIND: QuestionKind(row.values[KIND]).label if row.values[KIND] in QuestionKind.values else None,
+        DIFFICULTY: DIFFICULTY_LABELS.get(row.values[DIFFICULTY]),
+        ANSWER: answer,
+    }
+    for key in (*_TEXT_KEYS, ANSWER, EXPLANATION):
+        index = report.columns.get(key)
+        if index is None:
+            continue
+        value = shown.get(key, row.values.get(key))
+        if value in (None, ""):
+            cell = row.raw[index] if index < len(row.raw) else None
+            value = "" if cell is None else str(cell).strip()
+        values[report.column_header(key)] = value
+    for letter, index in report.option_columns.items():
+        cell = row.raw[index] if index < len(row.raw) else None
+        text = parsed[letter][0] if letter in parsed and not row.errors else cell
+        values[report.column_header(letter)] = "" if text is None else str(text).strip()
+    return values
+
+
+def _validation_error(row: QuestionRow) -> ValidationError:
+    by_column: dict[str, list[str]] = {}
+    for column, message in row.errors:
+        by_column.setdefault(column or NON_FIELD_ERRORS, []).append(message)
+    return ValidationError(by_column)
+
+
+def _note(row: QuestionRow) -> str:
+    if row.errors:
+        return "有错误，不能导入"
+    if row.action == "new":
+        return "新题：加入题库"
+    state = "已在题库中（已停用）" if row.bank_inactive else "已在题库中"
+    if row.differs:
+        return f"{state}，但{'、'.join(row.differs)}与文件不同；导入不修改已有试题，如需修改请在后台编辑该题"
+    return f"{state}，未变"
+
+
+class QuestionImportExportMixin(ImportMixin, ExportActionMixin):
+    """The bank's import (organisers and superusers) and export (the whole back office, the bureau too)."""
+
+    resource_classes = [QuestionResource]
+    import_form_class = QuestionImportForm
+    confirm_form_class = QuestionConfirmImportForm
+    import_template_name = "admin/exams/question/question_import.html"
+    import_export_change_list_template = "admin/import_export/change_list_import_export.html"
+    tmp_storage_class = QuestionUploadStorage
+    skip_import_confirm = False
+    skip_admin_log = True  # rows carry no saved instances to log
+    export_form_class = ExportForm
+    skip_export_form = True  # one format, one layout: the button downloads at once (respecting the filters)
+    skip_export_form_from_action = True
+    show_change_form_export = False  # import-export's change-form button would save the form first
+
+    def get_import_formats(self):
+        return [QuestionXLSX]
+
+    def get_export_formats(self):
+        return [QuestionXLSX]
+
+    def has_import_permission(self, request):
+        return may_import_questions(request.user)
+
+    def has_export_permission(self, request):
+        return is_back_office(request.user)
+
+    def get_export_filename(self, request, queryset, file_format):
+        return f"question-bank-{timezone.localdate():%Y%m%d}.xlsx"
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["sheet"] = import_form.cleaned_data["sheet"]
+        return initial
+
+    def get_import_data_kwargs(self, **kwargs):
+        form = kwargs.pop("form")
+        kwargs.pop("request", None)
+        return {**kwargs, "sheet": form.cleaned_data.get("sheet") or None}
+
+    def get_urls(self):
+        app_label, model_name = self.get_model_info()
+        return [
+            path(
+                "import-template/",
+                self.admin_site.admin_view(self.import_template_view),
+                name=f"{app_label}_{model_name}_import_template",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_template_view(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        response = HttpResponse(template_workbook(), content_type=XLSX_CONTENT_TYPE)
+        response["Content-Disposition"] = 'attachment; filename="question-bank-template.xlsx"'
+        return response
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        # A refused file is never confirmed: do not keep it waiting in storage.
+        context = getattr(response, "context_data", None) or {}
+        form = context.get("form")
+        upload = form.cleaned_data.get("import_file") if form is not None and hasattr(form, "cleaned_data") else None
+        name = getattr(upload, "tmp_storage_name", None)
+        if name and not context.get("confirm_form"):
+            self.get_tmp_storage_class()(name=name, **self.get_tmp_storage_class_kwargs()).remove()
+        return response
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            # The bank changed between preview and confirm: questions_commit wrote nothing; say why.
+            return self._refused_on_confirm(result, request)
+        return super().process_result(result, request)
+
+    def add_success_message(self, result, request):
+        messages.success(request, question_summary_message(result.summary))
+
+    def _refused_on_confirm(self, result, request):
+        form = self.get_import_form_class(request)(self.get_import_formats(), self.get_import_resource_classes(request))
+        messages.error(request, "确认导入时题库文件未通过检查，未导入任何试题。请按下列原因修改后重新上传。")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "导入题库",
+            "form": form,
+            "opts": self.model._meta,
+            "media": self.media + form.media,
+            "result": result,
+            "fields_list": [
+                (resource.get_display_name(), [field.column_name for field in resource.get_user_visible_fields()])
+                for resource in (cls() for cls in self.get_import_resource_classes(request))
+            ],
+            "import_error_display": self.import_error_display,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, [self.import_template_name], context, status=400)
+
+
 @admin.register(Question)
-class QuestionAdmin(RoleAccessMixin, admin.ModelAdmin):
+class QuestionAdmin(RoleAccessMixin, QuestionImportExportMixin, admin.ModelAdmin):
     list_display = ["stem", "law", "revision", "article", "kind", "difficulty", "is_active"]
     list_filter = ["law", "kind", "difficulty", "is_active"]
     search_fields = ["stem", "article"]
