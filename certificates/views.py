@@ -206,3 +206,66 @@ def ledger_export_view(request):
     filename = quote(f"学时台账{year or ''}.xlsx")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
     return response
+
+
+@login_required
+def dashboard_view(request):
+    """Aggregate completion for a year, with filters in the URL and drill-downs."""
+    from django.core.paginator import Paginator
+
+    from accounts.models import District
+    from courses.models import Level
+
+    from . import reports
+    from .dashboard import report_filter
+
+    f = report_filter(request.user, request.GET)
+    data = reports.summary(user=request.user, f=f)
+    detail = (
+        reports.enrolment_progress(user=request.user, f=f)
+        if f.programme or f.school
+        else reports.not_completed(user=request.user, f=f)
+    )
+    page = Paginator(detail, 50).get_page(request.GET.get("page"))
+    for enrolment in page:
+        enrolment.missing = reports.missing_text(enrolment)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "certificates/dashboard.html",
+        {
+            "f": f,
+            "data": data,
+            "page": page,
+            "query": query.urlencode(),
+            "levels": Level.choices,
+            "districts": District.values,
+            "programmes": programmes_visible_to(user=request.user).filter(year=f.year).order_by("start_date"),
+            "chart": {
+                "levels": [row["level_display"] for row in data["by_level"]],
+                "level_enrolments": [row["enrolments"] for row in data["by_level"]],
+                "level_completions": [row["completions"] for row in data["by_level"]],
+                "districts": [row["teacher__district"] or "未填" for row in data["by_district"]],
+                "district_teachers": [row["teachers"] for row in data["by_district"]],
+                "district_rates": [row["completion_rate"] for row in data["by_district"]],
+                "months": [f"{row['month']}月" for row in data["trend"]],
+                "month_enrolments": [row["enrolments"] for row in data["trend"]],
+                "month_certificates": [row["certificates"] for row in data["trend"]],
+            },
+        },
+    )
+
+
+@login_required
+def dashboard_export_view(request):
+    from . import reports
+    from .dashboard import report_filter
+
+    f = report_filter(request.user, request.GET)
+    response = HttpResponse(
+        exports.summary_workbook(data=reports.summary(user=request.user, f=f)), content_type=XLSX_CONTENT_TYPE
+    )
+    filename = quote(f"{f.year}年培训完成情况.xlsx")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return response

@@ -20,9 +20,7 @@ def _error_text(error: ValidationError) -> str:
 
 
 @login_required
-def home_view(request):
-    if not request.user.is_teacher:
-        return redirect("courses:manage_list")
+def teacher_home_view(request):
     enrolments = selectors.teacher_programmes(teacher=request.user)
     return render(request, "courses/home.html", {"enrolments": enrolments})
 

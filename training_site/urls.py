@@ -8,10 +8,10 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import TeacherViewSet
 from attendance.api import AttendanceReportViewSet, CheckInViewSet
-from certificates.api import CertificateViewSet, PublicVerifyView
+from certificates.api import CertificateViewSet, PublicVerifyView, SummaryView
 from courses.api import EnrolmentViewSet, ProgrammeViewSet, RosterViewSet, SessionViewSet
-from courses.views import home_view
 from exams.api import AttemptViewSet, QuizViewSet
+from training_site.views import home_view
 
 admin.site.site_header = "许昌市教育局 教师法治培训 后台"
 admin.site.site_title = "教师法治培训后台"
@@ -50,6 +50,7 @@ urlpatterns = [
     path("", include("certificates.urls")),
     path("admin/", admin.site.urls),
     path("api/public/certificates/<str:code>/", PublicVerifyView.as_view(), name="public_verify"),
+    path("api/reports/summary/", SummaryView.as_view(), name="report_summary"),
     path("api/", include(router.urls)),
     path("api/auth/token/", obtain_auth_token, name="api_token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -40,8 +40,15 @@ def test_demo_activity_gives_attendance_results_and_certificates_and_is_idempote
     assert all(counts)
     first = Certificate.objects.filter(programme__year=2021).order_by("serial_number").first()
     assert first.serial == "许教培〔2021〕第0001号"
-    numbers = list(Certificate.objects.filter(serial_year=2021).order_by("serial_number").values_list("serial_number", flat=True))
+    numbers = list(
+        Certificate.objects.filter(serial_year=2021).order_by("serial_number").values_list("serial_number", flat=True)
+    )
     assert numbers == list(range(1, len(numbers) + 1))
     for command in ("seed_demo", "seed_exams", "seed_activity"):
         call_command(command, stdout=io.StringIO())
-    assert (CheckIn.objects.count(), Attempt.objects.count(), Certificate.objects.count(), Question.objects.count()) == counts
+    assert (
+        CheckIn.objects.count(),
+        Attempt.objects.count(),
+        Certificate.objects.count(),
+        Question.objects.count(),
+    ) == counts

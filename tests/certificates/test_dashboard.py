@@ -1,0 +1,159 @@
+"""The bureau's figures against a small data set whose answers are worked out by hand."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from certificates.models import Certificate, CompletionRule
+from certificates.services import certificate_issue, certificate_revoke
+from courses.services import enrolment_create
+from tests.certificates.conftest import attend
+from tests.factories import make_programme, make_teacher
+
+
+@pytest.fixture
+def world(organiser, other_organiser):
+    """Unit A: programme P1 (municipal, 2 sessions via `course`-like factory) and P2 (national, 1 session);
+    unit B: programme P3 (county). Teachers:
+      t1 (魏都区, 一中): P1 certified, P2 certified           -> counted once in distinct teachers
+      t2 (魏都区, 一中): P1 enrolled, attended 1 of 1 session, no certificate
+      t3 (禹州市, 禹州一高): P1 certified then revoked         -> not a completion
+      t4 (禹州市, 禹州一高): P3 certified (other unit)
+    """
+    p1 = make_programme(organiser=organiser, title="P1", level="municipal")
+    p2 = make_programme(organiser=organiser, title="P2", level="national", credit_hours=40)
+    p3 = make_programme(organiser=other_organiser, title="P3", level="county", credit_hours=2)
+    for programme in (p1, p2, p3):
+        CompletionRule.objects.create(programme=programme, auto_issue=False)
+    t1 = make_teacher(name="甲", district="魏都区", school="许昌市第一中学")
+    t2 = make_teacher(name="乙", district="魏都区", school="许昌市第一中学")
+    t3 = make_teacher(name="丙", district="禹州市", school="禹州市第一高级中学")
+    t4 = make_teacher(name="丁", district="禹州市", school="禹州市第一高级中学")
+    for teacher, programme, org in (
+        (t1, p1, organiser),
+        (t1, p2, organiser),
+        (t2, p1, organiser),
+        (t3, p1, organiser),
+        (t4, p3, other_organiser),
+    ):
+        enrolment_create(actor=org, programme=programme, teacher=teacher, source="organiser")
+    for teacher, programme in ((t1, p1), (t1, p2), (t3, p1), (t4, p3)):
+        attend(programme, teacher)
+    for teacher, programme, org in (
+        (t1, p1, organiser),
+        (t1, p2, organiser),
+        (t3, p1, organiser),
+        (t4, p3, other_organiser),
+    ):
+        certificate_issue(programme=programme, teacher=teacher, actor=org)
+    certificate_revoke(certificate=Certificate.objects.get(teacher=t3), actor=organiser, reason="误发")
+    return {"p1": p1, "p2": p2, "p3": p3, "year": p1.year}
+
+
+def _api(user, **params):
+    api = APIClient()
+    api.force_authenticate(user)
+    return api.get("/api/reports/summary/", params)
+
+
+def test_bureau_figures_by_hand(world, bureau):
+    data = _api(bureau, year=world["year"]).json()
+    # enrolments: t1×2, t2, t3, t4 = 5; distinct teachers 4; completions t1×2 + t4 = 3 (t3 revoked)
+    assert (data["enrolments"], data["distinct_teachers"], data["completions"], data["certificates"]) == (5, 4, 3, 3)
+    assert data["completion_rate"] == 60.0
+    assert data["credit_hours"] == 3 + 40 + 2
+    # sessions expected: P1 1×3 enrolments + P2 1 + P3 1 = 5; attended: t1 P1, t1 P2, t3 P1, t4 P3 = 4
+    assert data["attendance_rate"] == 80.0
+    by_level = {row["key"]: row for row in data["by_level"]}
+    assert (by_level["municipal"]["enrolments"], by_level["municipal"]["completions"]) == (3, 1)
+    assert by_level["national"]["credit_hours"] == 40.0
+    by_district = {row["key"]: row for row in data["by_district"]}
+    assert (by_district["魏都区"]["teachers"], by_district["魏都区"]["completions"]) == (2, 2)
+    assert (by_district["禹州市"]["teachers"], by_district["禹州市"]["completions"]) == (2, 1)
+
+
+def test_organiser_sees_only_the_units_programmes(world, organiser, other_organiser):
+    data = _api(organiser, year=world["year"]).json()
+    assert (data["enrolments"], data["distinct_teachers"], data["completions"]) == (4, 3, 2)
+    assert {row["key"] for row in data["by_programme"]} == {world["p1"].code, world["p2"].code}
+    assert _api(other_organiser, year=world["year"]).json()["enrolments"] == 1
+
+
+def test_filters_and_drill_down(client, world, bureau):
+    assert _api(bureau, year=world["year"], district="禹州市").json()["completions"] == 1
+    assert _api(bureau, year=world["year"], level="national").json()["enrolments"] == 1
+    assert _api(bureau, year=world["year"] + 1).json()["enrolments"] == 0
+    client.force_login(bureau)
+    page = client.get(reverse("certificates:dashboard"), {"year": world["year"], "district": "魏都区"}).content.decode()
+    assert "按学校" in page and "许昌市第一中学" in page
+    school = client.get(
+        reverse("certificates:dashboard"), {"year": world["year"], "district": "魏都区", "school": "许昌市第一中学"}
+    ).content.decode()
+    assert (
+        "学员完成情况" in school and "已结业" in school and "签到" not in school.split("学员完成情况")[1].split("乙")[0]
+    )
+
+
+def test_not_completed_list_says_what_is_missing_with_masked_ids(client, world, bureau):
+    client.force_login(bureau)
+    page = client.get(reverse("certificates:dashboard"), {"year": world["year"]})
+    body = page.content.decode()
+    rows = {e.teacher.name: e.missing for e in page.context["page"]}
+    assert rows == {"乙": "签到 0/1 次", "丙": "待颁发证书"}
+    teacher = page.context["page"][0].teacher
+    assert teacher.masked_id_number in body and teacher.id_number not in body
+
+
+def test_teacher_refused_and_bureau_cannot_write(client, world, teacher, bureau):
+    client.force_login(teacher)
+    assert client.get(reverse("certificates:dashboard")).status_code == 403
+    assert _api(teacher, year=world["year"]).status_code == 403
+    api = APIClient()
+    api.force_authenticate(bureau)
+    assert api.post("/api/reports/summary/", {"year": 2021}).status_code == 405
+    assert api.get("/api/reports/summary/").status_code == 400
+
+
+def test_export_has_a_sheet_per_breakdown(client, world, bureau):
+    from openpyxl import load_workbook
+
+    client.force_login(bureau)
+    response = client.get(reverse("certificates:dashboard_export"), {"year": world["year"]})
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == ["总览", "按级别", "按项目", "按区县", "按学校", "按月"]
+    overview = dict(workbook["总览"].iter_rows(values_only=True))
+    assert overview["培训教师（人，去重）"] == 4
+
+
+def _grow(organiser, programme, n):
+    for _ in range(n):
+        teacher = make_teacher()
+        enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")
+        attend(programme, teacher)
+
+
+@pytest.mark.parametrize("extra", [0, 25])
+def test_query_count_does_not_grow_with_data(client, world, bureau, organiser, extra, django_assert_max_num_queries):
+    _grow(organiser, world["p1"], extra)
+    client.force_login(bureau)
+    with django_assert_max_num_queries(24):
+        client.get(reverse("certificates:dashboard"), {"year": world["year"]})
+    api = APIClient()
+    api.force_authenticate(bureau)
+    with django_assert_max_num_queries(14):
+        api.get("/api/reports/summary/", {"year": world["year"]})
+
+
+def test_terminal_summary(world, admin_user):
+    out = io.StringIO()
+    call_command("training_summary", "--year", str(world["year"]), stdout=out)
+    assert f"{world['year']}年，全年累计培训教师 4 人（5 人次）" in out.getvalue()
+
+
+def test_demo_data_gives_more_than_3000_teachers_in_2021(db, bureau):
+    for command in ("seed_demo", "seed_exams", "seed_activity"):
+        call_command(command, stdout=io.StringIO())
+    assert _api(bureau, year=2021).json()["distinct_teachers"] > 3000
