@@ -53,6 +53,8 @@ def _stored_upload(request, programme, token: str) -> tuple[bytes, dict]:
 @login_required
 @require_GET
 def roster_template_view(request):
+    if request.user.is_teacher:
+        raise PermissionDenied("名单模板供培训组织者使用。")
     return _xlsx(template_workbook(), "培训学员名单模板.xlsx")
 
 
