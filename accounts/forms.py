@@ -3,6 +3,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
 from .services import first_login_candidate
+from .throttle import first_login_failed, first_login_locked, first_login_succeeded
 
 
 class IdentifierLoginForm(AuthenticationForm):
@@ -31,12 +32,16 @@ class FirstLoginForm(forms.Form):
         cleaned = super().clean()
         if self.errors:
             return cleaned
+        if first_login_locked(cleaned["id_number"]):
+            raise forms.ValidationError("该身份证号验证失败次数过多，请15分钟后再试，或联系培训组织者。")
         teacher = first_login_candidate(id_number=cleaned["id_number"], mobile=cleaned["mobile"])
         if teacher is None:
+            first_login_failed(cleaned["id_number"])
             raise forms.ValidationError(
                 "未找到可首次登录的账号：请核对身份证号和手机号；已设置过密码的请直接登录；"
                 "名单中没有手机号的请联系培训组织者。"
             )
+        first_login_succeeded(cleaned["id_number"])
         cleaned["teacher"] = teacher
         return cleaned
 

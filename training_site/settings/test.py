@@ -19,3 +19,6 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 CERTIFICATE_JOBS_MODE = "inline"
+
+# The test client's login() has no request for axes; tests/accounts/test_throttle.py turns it on.
+AXES_ENABLED = False
