@@ -125,7 +125,7 @@ class AttendanceReportViewSet(viewsets.GenericViewSet):
             raise PermissionDenied("教师不能查看考勤报表。")
 
     @extend_schema(responses=SessionReportSerializer)
-    @action(detail=False, methods=["get"], url_path=r"sessions/(?P<session_id>\d+)")
+    @action(detail=False, methods=["get"], url_path=r"sessions/(?P<session_id>\d+)", pagination_class=None)
     def session(self, request, session_id=None):
         self._staff()
         visible = programmes_visible_to(user=request.user).values("pk")
@@ -135,7 +135,7 @@ class AttendanceReportViewSet(viewsets.GenericViewSet):
         return Response({"session": session.pk, "summary": selectors.session_summary(rows), "rows": rows_data})
 
     @extend_schema(responses=ProgrammeAttendanceRowSerializer(many=True))
-    @action(detail=False, methods=["get"], url_path=r"programmes/(?P<code>[^/]+)")
+    @action(detail=False, methods=["get"], url_path=r"programmes/(?P<code>[^/]+)", pagination_class=None)
     def programme(self, request, code=None):
         self._staff()
         programme = get_object_or_404(programmes_visible_to(user=request.user), code=code)

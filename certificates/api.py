@@ -119,7 +119,7 @@ class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return HttpResponse(certificate_pdf(certificate), content_type="application/pdf")
 
     @extend_schema(responses=CreditHoursSerializer(many=True))
-    @action(detail=False, methods=["get"], url_path="credit-hours")
+    @action(detail=False, methods=["get"], url_path="credit-hours", pagination_class=None)
     def credit_hours(self, request):
         """The signed-in teacher's hours per year and level, from valid certificates."""
         if not request.user.is_teacher:

@@ -39,7 +39,7 @@ class QuizViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(data, status=status.HTTP_200_OK if already_open else status.HTTP_201_CREATED)
 
     @extend_schema(responses=ResultRowSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def results(self, request, pk=None):
         """Each enrolled teacher's counting score (organisers of the unit and the bureau)."""
         if request.user.is_teacher:

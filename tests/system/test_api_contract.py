@@ -1,0 +1,57 @@
+"""The API fuzzed against its own OpenAPI schema, as every role and anonymously (schemathesis).
+
+No 5xx, and every response conforms to what the schema documents. Bounded examples so
+the suite stays fast; `.ci/run` runs it on SQLite and PostgreSQL.
+"""
+
+import datetime
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from django.utils import timezone
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+
+from certificates.models import CompletionRule
+from courses.services import enrolment_create
+from exams.services import quiz_create
+from tests.exams.conftest import make_bank
+from tests.factories import make_bureau, make_organiser, make_programme, make_teacher, make_unit
+
+
+@pytest.fixture
+def api_schema(db):
+    return schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@pytest.fixture
+def role_tokens(db):
+    make_bank(per_kind=3)
+    organiser = make_organiser(make_unit())
+    today = timezone.localdate()
+    programme = make_programme(organiser=organiser, start_date=today, end_date=today + datetime.timedelta(days=1))
+    CompletionRule.objects.create(programme=programme)
+    now = timezone.now()
+    quiz_create(actor=organiser, programme=programme, title="测试", single_count=1, multiple_count=1, truefalse_count=1,
+                opens_at=now - datetime.timedelta(hours=1), closes_at=now + datetime.timedelta(days=1))  # fmt: skip
+    teacher = make_teacher()
+    enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")
+    users = [teacher, make_teacher(), organiser, make_organiser(make_unit("许昌市教育局政策法规科")), make_bureau()]
+    return [None] + [Token.objects.create(user=user).key for user in users]
+
+
+@schema.parametrize()
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_api_conforms_to_its_schema_for_every_role(case, role_tokens):
+    for token in role_tokens:
+        headers = {"Authorization": f"Token {token}"} if token else {}
+        response = case.call(headers=headers)
+        assert response.status_code < 500, (
+            f"{case.method} {case.formatted_path} → {response.status_code}: {response.text[:300]}"
+        )
+        case.validate_response(response, checks=[content_type_conformance, response_schema_conformance])
