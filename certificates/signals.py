@@ -9,9 +9,11 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from attendance.models import CheckIn
+from courses.models import Programme
 from attendance.selectors import ATTENDED
 from exams.models import Attempt
 
+from .models import CompletionRule
 from .services import issue_if_completed
 
 
@@ -29,3 +31,11 @@ def on_checkin(sender, instance: CheckIn, **kwargs):
 def on_attempt(sender, instance: Attempt, **kwargs):
     if instance.passed:
         _later(instance.quiz.programme_id, instance.teacher_id)
+
+
+@receiver(post_save, sender=Programme, dispatch_uid="certificates.programme")
+def on_programme(sender, instance: Programme, created: bool, raw: bool = False, **kwargs):
+    """Every new programme starts with the usual rule — all sessions, quizzes passed, automatic issue —
+    which the organiser can change; without one nobody could ever be certified."""
+    if created and not raw:
+        CompletionRule.objects.get_or_create(programme=instance)

@@ -24,7 +24,7 @@ def test_download_then_verify_valid_then_revoked(live_server, phone, settings, t
         start_date=today,
         end_date=today + datetime.timedelta(days=1),
     )
-    CompletionRule.objects.create(programme=programme, auto_issue=False)
+    CompletionRule.objects.update_or_create(programme=programme, defaults={"auto_issue": False})
     teacher = enrol(programme, organiser)
     attend(programme, teacher)
     certificate = certificate_issue(programme=programme, teacher=teacher, actor=organiser)

@@ -28,7 +28,7 @@ def course(organiser):
             starts_at=start,
             ends_at=start + datetime.timedelta(hours=2),
         )
-    CompletionRule.objects.create(programme=programme, auto_issue=False)
+    CompletionRule.objects.update_or_create(programme=programme, defaults={"auto_issue": False})
     return programme
 
 

@@ -27,7 +27,7 @@ def world(organiser, other_organiser):
     p2 = make_programme(organiser=organiser, title="P2", level="national", credit_hours=40)
     p3 = make_programme(organiser=other_organiser, title="P3", level="county", credit_hours=2)
     for programme in (p1, p2, p3):
-        CompletionRule.objects.create(programme=programme, auto_issue=False)
+        CompletionRule.objects.update_or_create(programme=programme, defaults={"auto_issue": False})
     t1 = make_teacher(name="甲", district="魏都区", school="许昌市第一中学")
     t2 = make_teacher(name="乙", district="魏都区", school="许昌市第一中学")
     t3 = make_teacher(name="丙", district="禹州市", school="禹州市第一高级中学")

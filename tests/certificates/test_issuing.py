@@ -129,7 +129,7 @@ def test_concurrent_issuing_gives_unique_gap_free_serials(postgres_only):
     organiser = make_organiser(make_unit())
     today = timezone.localdate()
     programme = make_programme(organiser=organiser, start_date=today, end_date=today)
-    CompletionRule.objects.create(programme=programme, auto_issue=False)
+    CompletionRule.objects.update_or_create(programme=programme, defaults={"auto_issue": False})
     teachers = [enrol_teacher(programme, organiser, name=f"教师{i}") for i in range(12)]
     for teacher in teachers:
         attend(programme, teacher)

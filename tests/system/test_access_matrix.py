@@ -148,7 +148,7 @@ def world(db, django_capture_on_commit_callbacks):
         organiser=owner, self_enrol_open=False, start_date=today, end_date=today + datetime.timedelta(days=1)
     )
     session = programme.sessions.get()
-    CompletionRule.objects.create(programme=programme, quiz_required=False, auto_issue=False)
+    CompletionRule.objects.update_or_create(programme=programme, defaults={"quiz_required": False, "auto_issue": False})
     now = timezone.now()
     quiz = quiz_create(actor=owner, programme=programme, title="测试", single_count=1, multiple_count=1, truefalse_count=1,
                        opens_at=now - datetime.timedelta(hours=1), closes_at=now + datetime.timedelta(days=1))  # fmt: skip

@@ -35,7 +35,7 @@ def role_tokens(db):
     organiser = make_organiser(make_unit())
     today = timezone.localdate()
     programme = make_programme(organiser=organiser, start_date=today, end_date=today + datetime.timedelta(days=1))
-    CompletionRule.objects.create(programme=programme)
+    CompletionRule.objects.update_or_create(programme=programme, defaults={})
     now = timezone.now()
     quiz_create(actor=organiser, programme=programme, title="测试", single_count=1, multiple_count=1, truefalse_count=1,
                 opens_at=now - datetime.timedelta(hours=1), closes_at=now + datetime.timedelta(days=1))  # fmt: skip
