@@ -9,8 +9,8 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from attendance.models import CheckIn
-from courses.models import Programme
 from attendance.selectors import ATTENDED
+from courses.models import Programme
 from exams.models import Attempt
 
 from .models import CompletionRule
