@@ -314,9 +314,12 @@ def roster_preview(
 
 @transaction.atomic
 def roster_commit(
-    *, actor: User, programme: Programme, data: bytes, filename: str = "", sheet: str | None = None
+    *, actor: User, programme: Programme, data: bytes, filename: str = "", sheet: str | None = None, progress=None
 ) -> RosterReport:
-    """Import the whole file or nothing: the analysis is repeated under a lock on the programme."""
+    """Import the whole file or nothing: the analysis is repeated under a lock on the programme.
+
+    progress, if given, is called with a short Chinese line at each stage (the command prints them).
+    """
     if not programme_can_manage(user=actor, programme=programme):
         raise PermissionDenied("您无权为该培训项目导入名单。")
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
@@ -324,6 +327,8 @@ def roster_commit(
     _compare_with_database(report, programme)
     if report.errors:
         raise RosterHasErrors(report)
+    if progress:
+        progress(f"已读取并检查 {len(report.rows)} 行，正在写入…")
     try:
         with transaction.atomic():
             _apply(report, programme)

@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "training_site.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "training_site.urls"

@@ -36,8 +36,9 @@ class Command(BaseCommand):
             "filename": path.name,
             "sheet": options["sheet"],
         }
+        progress = self.stdout.write if options["verbosity"] >= 2 and not options["json"] else None
         try:
-            report = roster_preview(**kwargs) if options["dry_run"] else roster_commit(**kwargs)
+            report = roster_preview(**kwargs) if options["dry_run"] else roster_commit(**kwargs, progress=progress)
         except RosterHasErrors as refused:
             report = refused.report
         except WorkbookRefused as error:
