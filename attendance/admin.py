@@ -2,15 +2,15 @@
 
 from django.contrib import admin
 
-from accounts.admin import RoleAccessMixin
+from courses.admin import ProgrammeScopedAdmin
 from courses.models import Session
-from courses.selectors import programme_can_manage, programmes_visible_to
+from courses.selectors import programmes_visible_to
 
 from .models import AttendanceRule, CheckIn
 
 
 @admin.register(AttendanceRule)
-class AttendanceRuleAdmin(RoleAccessMixin, admin.ModelAdmin):
+class AttendanceRuleAdmin(ProgrammeScopedAdmin):
     list_display = [
         "session",
         "opens_before_minutes",
@@ -19,11 +19,7 @@ class AttendanceRuleAdmin(RoleAccessMixin, admin.ModelAdmin):
         "requires_checkout",
         "same_device_rule",
     ]
-    autocomplete_fields = []
-
-    def get_queryset(self, request):
-        visible = programmes_visible_to(user=request.user).values("pk")
-        return super().get_queryset(request).filter(session__programme__in=visible).select_related("session")
+    programme_path = "session__programme"
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "session":
@@ -31,25 +27,12 @@ class AttendanceRuleAdmin(RoleAccessMixin, admin.ModelAdmin):
             kwargs["queryset"] = Session.objects.filter(programme__in=visible).select_related("programme")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def has_change_permission(self, request, obj=None):
-        if obj is None:
-            return super().has_change_permission(request)
-        return programme_can_manage(user=request.user, programme=obj.session.programme)
-
 
 @admin.register(CheckIn)
-class CheckInAdmin(RoleAccessMixin, admin.ModelAdmin):
+class CheckInAdmin(ProgrammeScopedAdmin):
     list_display = ["teacher", "session", "status", "method", "checked_in_at", "checked_out_at", "flag"]
     list_filter = ["status", "method"]
     search_fields = ["teacher__name", "session__title", "session__programme__code"]
     list_select_related = ["teacher", "session", "session__programme"]
-
-    def get_queryset(self, request):
-        visible = programmes_visible_to(user=request.user).values("pk")
-        return super().get_queryset(request).filter(session__programme__in=visible)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    programme_path = "session__programme"
+    read_only_rows = True

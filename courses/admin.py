@@ -2,7 +2,6 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.template.response import TemplateResponse
 from import_export.admin import ImportMixin
 
 from accounts.admin import RoleAccessMixin
@@ -19,6 +18,7 @@ from .resources import (
     programmes_for_roster_import,
     summary_message,
 )
+from .xlsx_admin import refused_on_confirm
 
 
 class SessionInline(admin.TabularInline):
@@ -148,21 +148,7 @@ class RosterImportMixin(ImportMixin):
             initial={"programme": result.programme.pk},
         )
         messages.error(request, "确认导入时名单未通过检查，未导入任何数据。请按下列原因修改后重新上传。")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "导入名单",
-            "form": form,
-            "opts": self.model._meta,
-            "media": self.media + form.media,
-            "result": result,
-            "fields_list": [
-                (resource.get_display_name(), [field.column_name for field in resource.get_user_visible_fields()])
-                for resource in (cls() for cls in self.get_import_resource_classes(request))
-            ],
-            "import_error_display": self.import_error_display,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, [self.import_template_name], context, status=400)
+        return refused_on_confirm(self, request, result=result, form=form, title="导入名单")
 
 
 @admin.register(Enrolment)
@@ -195,3 +181,42 @@ class EnrolmentAdmin(RoleAccessMixin, RosterImportMixin, admin.ModelAdmin):
             except ValidationError as error:
                 self.message_user(request, "；".join(error.messages), messages.ERROR)
         self.message_user(request, f"已取消 {done} 条报名。", messages.SUCCESS)
+
+
+class ProgrammeScopedAdmin(RoleAccessMixin, admin.ModelAdmin):
+    """For models that hang off a programme: lists show the programmes the user may see, the
+    programme choice offers those the user manages, and only their managers may change a row.
+    programme_path is the lookup from the model to its programme."""
+
+    programme_path = "programme"
+    read_only_rows = False
+
+    def _programme_of(self, obj):
+        for part in self.programme_path.split("__"):
+            obj = getattr(obj, part)
+        return obj
+
+    def get_queryset(self, request):
+        visible = selectors.programmes_visible_to(user=request.user).values("pk")
+        return super().get_queryset(request).filter(**{f"{self.programme_path}__in": visible})
+
+    def get_changeform_initial_data(self, request):
+        return {"programme": request.GET.get("programme")} if "programme" in request.GET else {}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "programme":
+            visible = selectors.programmes_visible_to(user=request.user)
+            if not request.user.is_superuser:
+                visible = visible.filter(unit_id=request.user.unit_id)
+            kwargs["queryset"] = Programme.objects.filter(pk__in=visible.values("pk"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_add_permission(self, request, obj=None):
+        return not self.read_only_rows and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        if self.read_only_rows:
+            return False
+        if obj is None:
+            return super().has_change_permission(request)
+        return selectors.programme_can_manage(user=request.user, programme=self._programme_of(obj))

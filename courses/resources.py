@@ -7,22 +7,13 @@ RosterReport into an import-export Result that the standard templates know how t
 admin, the organiser page, the API and the import_roster command accept and refuse the same rows.
 """
 
-import re
-import uuid
-
-import tablib
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db.models import QuerySet
-from django.http import Http404
 from import_export.fields import Field
-from import_export.formats.base_formats import XLSX
 from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.resources import Resource
 from import_export.results import Error, Result, RowResult
-from import_export.tmp_storages import BaseStorage
 
 from accounts.identity import mask_id_number
 from accounts.models import User
@@ -31,6 +22,7 @@ from .excel import XLSX_CONTENT_TYPE, WorkbookRefused
 from .models import Programme
 from .roster import CANONICAL_HEADERS, FIELDS, RosterHasErrors, RosterReport, RosterRow, roster_commit, roster_preview
 from .selectors import programme_can_manage, programmes_visible_to
+from .xlsx_admin import RawXLSX, UploadStorage
 
 # The preview page lists at most this many rows of each kind; the counts cover the whole file.
 PREVIEW_ROWS = 500
@@ -58,53 +50,15 @@ def summary_message(summary: dict) -> str:
 # ---- The file: kept as bytes, read by courses.roster only.
 
 
-class RosterDataset(tablib.Dataset):
-    """The uploaded workbook as it arrived. tablib never parses it: title rows above the header,
-    merged cells and ID numbers stored as numbers are courses.roster's business."""
-
-    def __init__(self, data: bytes):
-        super().__init__()
-        self.raw = data
-
-    def __bool__(self) -> bool:
-        return bool(self.raw)
-
-
-class RosterXLSX(XLSX):
+class RosterXLSX(RawXLSX):
     """Excel workbook (.xlsx), import only."""
 
-    CONTENT_TYPE = XLSX_CONTENT_TYPE
 
-    def create_dataset(self, in_stream):
-        return RosterDataset(bytes(in_stream))
-
-    def can_export(self) -> bool:
-        return False
-
-
-class RosterUploadStorage(BaseStorage):
+class RosterUploadStorage(UploadStorage):
     """Uploads waiting for the confirm step, in the default storage next to the organiser page's."""
 
     folder = "roster-uploads/admin"
-
-    def _path(self) -> str:
-        if not re.fullmatch(r"[0-9a-f]{32}", self.name or ""):
-            raise Http404("上传记录无效，请重新上传名单。")
-        return f"{self.folder}/{self.name}.xlsx"
-
-    def save(self, data: bytes) -> None:
-        self.name = self.name or uuid.uuid4().hex
-        default_storage.save(self._path(), ContentFile(data))
-
-    def read(self) -> bytes:
-        path = self._path()
-        if not default_storage.exists(path):
-            raise Http404("上传的文件已失效或已导入，请重新上传名单。")
-        with default_storage.open(path, "rb") as handle:
-            return handle.read()
-
-    def remove(self) -> None:
-        default_storage.delete(self._path())
+    noun = "名单"
 
 
 # ---- The forms: the programme is chosen on the upload form and carried to the confirm form.

@@ -7,31 +7,22 @@ the QuestionReport into an import-export Result. So the admin and `manage.py imp
 accept and refuse the same rows.
 """
 
-import re
-import uuid
-
-import tablib
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.http import Http404, HttpResponse
-from django.template.response import TemplateResponse
+from django.http import HttpResponse
 from django.urls import path
 from django.utils import timezone
 from import_export.admin import ExportActionMixin, ImportMixin
 from import_export.fields import Field
-from import_export.formats.base_formats import XLSX
 from import_export.forms import ConfirmImportForm, ExportForm, ImportForm
 from import_export.resources import Resource
 from import_export.results import Error, Result, RowResult
-from import_export.tmp_storages import BaseStorage
 
 from accounts.admin import RoleAccessMixin, is_back_office
+from courses.admin import ProgrammeScopedAdmin
 from courses.excel import XLSX_CONTENT_TYPE, WorkbookRefused
-from courses.models import Programme
-from courses.selectors import programme_can_manage, programmes_visible_to
+from courses.xlsx_admin import RawDataset, RawXLSX, UploadStorage, refused_on_confirm
 
 from .models import Option, Question, QuestionKind, Quiz
 from .question_io import (
@@ -114,59 +105,17 @@ def question_summary_message(summary: dict) -> str:
     return f"文件中的 {summary['unchanged']} 道题均已在题库中，没有写入任何内容。"
 
 
-class QuestionDataset(tablib.Dataset):
-    """A question workbook as bytes: tablib never parses it (title rows, merged cells, 选项A… are
-    exams.question_io's business), and an export is the finished workbook."""
-
-    def __init__(self, data: bytes):
-        super().__init__()
-        self.raw = data
-
-    def __bool__(self) -> bool:
-        return bool(self.raw)
-
-
-class QuestionXLSX(XLSX):
+class QuestionXLSX(RawXLSX):
     """Excel workbook (.xlsx)."""
 
-    CONTENT_TYPE = XLSX_CONTENT_TYPE
-
-    def create_dataset(self, in_stream):
-        return QuestionDataset(bytes(in_stream))
-
-    def export_data(self, dataset, **kwargs):
-        return dataset.raw
-
-    def can_import(self) -> bool:
-        return True
-
-    def can_export(self) -> bool:
-        return True
+    exportable = True
 
 
-class QuestionUploadStorage(BaseStorage):
+class QuestionUploadStorage(UploadStorage):
     """Uploads waiting for the confirm step, in the default storage."""
 
     folder = "question-uploads/admin"
-
-    def _path(self) -> str:
-        if not re.fullmatch(r"[0-9a-f]{32}", self.name or ""):
-            raise Http404("上传记录无效，请重新上传题库文件。")
-        return f"{self.folder}/{self.name}.xlsx"
-
-    def save(self, data: bytes) -> None:
-        self.name = self.name or uuid.uuid4().hex
-        default_storage.save(self._path(), ContentFile(data))
-
-    def read(self) -> bytes:
-        path = self._path()
-        if not default_storage.exists(path):
-            raise Http404("上传的文件已失效或已导入，请重新上传题库文件。")
-        with default_storage.open(path, "rb") as handle:
-            return handle.read()
-
-    def remove(self) -> None:
-        default_storage.delete(self._path())
+    noun = "题库文件"
 
 
 class QuestionImportForm(ImportForm):
@@ -228,7 +177,7 @@ class QuestionResource(Resource):
         return [ROW_HEADER, *template_headers(), NOTE_HEADER]
 
     def export(self, queryset=None, **kwargs):
-        return QuestionDataset(questions_workbook(queryset))
+        return RawDataset(questions_workbook(queryset))
 
     def import_data(
         self,
@@ -427,21 +376,7 @@ class QuestionImportExportMixin(ImportMixin, ExportActionMixin):
     def _refused_on_confirm(self, result, request):
         form = self.get_import_form_class(request)(self.get_import_formats(), self.get_import_resource_classes(request))
         messages.error(request, "确认导入时题库文件未通过检查，未导入任何试题。请按下列原因修改后重新上传。")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "导入题库",
-            "form": form,
-            "opts": self.model._meta,
-            "media": self.media + form.media,
-            "result": result,
-            "fields_list": [
-                (resource.get_display_name(), [field.column_name for field in resource.get_user_visible_fields()])
-                for resource in (cls() for cls in self.get_import_resource_classes(request))
-            ],
-            "import_error_display": self.import_error_display,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, [self.import_template_name], context, status=400)
+        return refused_on_confirm(self, request, result=result, form=form, title="导入题库")
 
 
 @admin.register(Question)
@@ -453,22 +388,6 @@ class QuestionAdmin(RoleAccessMixin, QuestionImportExportMixin, admin.ModelAdmin
 
 
 @admin.register(Quiz)
-class QuizAdmin(RoleAccessMixin, admin.ModelAdmin):
+class QuizAdmin(ProgrammeScopedAdmin):
     list_display = ["title", "programme", "opens_at", "closes_at", "max_attempts", "pass_mark"]
     list_filter = ["programme__year"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(programme__in=programmes_visible_to(user=request.user).values("pk"))
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "programme":
-            visible = programmes_visible_to(user=request.user)
-            if not request.user.is_superuser:
-                visible = visible.filter(unit_id=request.user.unit_id)
-            kwargs["queryset"] = Programme.objects.filter(pk__in=visible.values("pk"))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_change_permission(self, request, obj=None):
-        if obj is None:
-            return super().has_change_permission(request)
-        return programme_can_manage(user=request.user, programme=obj.programme)
