@@ -6,9 +6,9 @@ is embedded: a certificate is a few kilobytes, and its text extracts as Unicode.
 
 import io
 
+import qrcode
 from django.conf import settings
 from django.urls import reverse
-import qrcode
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase import pdfmetrics
