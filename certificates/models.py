@@ -180,3 +180,35 @@ class CertificateJob(models.Model):
     @property
     def percent(self) -> int:
         return int(self.done * 100 / self.total) if self.total else (100 if self.status == JobStatus.DONE else 0)
+
+
+class EnrolmentFact(models.Model):
+    """One row per active enrolment with what the dashboard counts, kept up to date.
+
+    The bureau's figures are aggregates over this narrow table instead of ten passes over
+    enrolments with per-row subqueries (bench/dashboard.py: 17 s → under 300 ms at 300,000).
+    certificates.facts keeps it equal to the direct computation (tested).
+    """
+
+    enrolment = models.OneToOneField("courses.Enrolment", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="+")
+    teacher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    level = models.CharField(max_length=16)
+    start_month = models.PositiveSmallIntegerField()
+    certified = models.BooleanField(default=False)
+    credit_hours = models.DecimalField(max_digits=5, decimal_places=1, default=0)
+    certificate_month = models.PositiveSmallIntegerField(null=True)
+    sessions_expected = models.PositiveSmallIntegerField(default=0)
+    sessions_attended = models.PositiveSmallIntegerField(default=0)
+    has_quiz = models.BooleanField(default=False)
+    took_quiz = models.BooleanField(default=False)
+    passed_quiz = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = "完成情况汇总"
+        verbose_name_plural = "完成情况汇总"
+        indexes = [models.Index(fields=["year", "programme"]), models.Index(fields=["year", "certified"])]
+
+    def __str__(self) -> str:
+        return f"{self.programme_id}/{self.teacher_id}"

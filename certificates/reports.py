@@ -1,5 +1,9 @@
 """The bureau's aggregate figures, computed by the database with a fixed number of queries.
 
+summary() reads certificates.EnrolmentFact, kept equal to the records by certificates.facts;
+summary_direct() computes the same figures from the records themselves (the reference a test
+compares against; too slow for the page at 300,000 enrolments).
+
 Definitions (also in the README):
 - trained teachers: distinct teachers with an active enrolment in the year's programmes;
 - completion: an active enrolment whose teacher holds a valid certificate of that programme;
@@ -19,10 +23,10 @@ from attendance.models import CheckIn
 from attendance.selectors import ATTENDED
 from courses.models import Enrolment, EnrolmentStatus, Level, Programme, Session
 from courses.selectors import programmes_visible_to
-from exams.models import Attempt, Quiz
+from exams.models import Attempt
 from exams.selectors import GRADED
 
-from .models import Certificate, CertificateStatus
+from .models import Certificate, CertificateStatus, EnrolmentFact
 
 
 @dataclass(frozen=True)
@@ -81,8 +85,9 @@ def _with_rate(row: dict) -> dict:
     return row
 
 
-def summary(*, user: User, f: ReportFilter) -> dict:
-    """Every figure of the dashboard for a year; one query per figure group, whatever the data size."""
+def summary_direct(*, user: User, f: ReportFilter) -> dict:
+    """Every figure computed straight from the records (slow at scale): the reference that
+    certificates.EnrolmentFact, and so summary(), must equal."""
     enrolments = _enrolments(user, f)
     totals = _with_rate(enrolments.aggregate(**_figures()))
     levels = dict(Level.choices)
@@ -182,45 +187,107 @@ def _quiz_pass_rate(user: User, f: ReportFilter, enrolments: QuerySet[Enrolment]
     return round(row["passed"] / row["took"] * 100, 1) if row["took"] else 0.0
 
 
-def not_completed(*, user: User, f: ReportFilter) -> QuerySet[Enrolment]:
-    """Enrolled teachers without a certificate, with what they miss, for follow-up (paginate the result)."""
-    return enrolment_progress(user=user, f=f).filter(certified=False)
+# ---- The dashboard reads the facts table: one pass per breakdown over narrow rows.
 
 
-def enrolment_progress(*, user: User, f: ReportFilter) -> QuerySet[Enrolment]:
-    """Every enrolment with its certificate state, sessions attended and quiz state, in one query."""
-    sessions = (
-        Session.objects.filter(programme=OuterRef("programme")).values("programme").annotate(n=Count("pk")).values("n")
+def _facts(user: User, f: ReportFilter) -> QuerySet[EnrolmentFact]:
+    facts = EnrolmentFact.objects.filter(year=f.year, programme__in=_programmes(user, f).values("pk"))
+    if f.district:
+        facts = facts.filter(teacher__district=f.district)
+    if f.school:
+        facts = facts.filter(teacher__school=f.school)
+    return facts
+
+
+def _fact_figures():
+    return {
+        "enrolments": Count("pk"),
+        "teachers": Count("teacher", distinct=True),
+        "completions": Count("pk", filter=Q(certified=True)),
+        "credit_hours": Coalesce(
+            Sum("credit_hours"), Value(Decimal(0)), output_field=DecimalField(max_digits=12, decimal_places=1)
+        ),
+    }
+
+
+def summary(*, user: User, f: ReportFilter, with_schools: bool = True) -> dict:
+    """Every figure of the dashboard for a year from certificates.EnrolmentFact; the query count
+    does not depend on the data size. Schools are grouped only when asked (a district drill-down)."""
+    facts = _facts(user, f)
+    totals = facts.aggregate(
+        **_fact_figures(),
+        expected=Coalesce(Sum("sessions_expected"), 0),
+        attended=Coalesce(Sum("sessions_attended"), 0),
+        took=Count("pk", filter=Q(took_quiz=True)),
+        passed=Count("pk", filter=Q(passed_quiz=True)),
     )
-    attended = (
-        CheckIn.objects.filter(
-            session__programme=OuterRef("programme"), teacher=OuterRef("teacher"), status__in=ATTENDED
-        )
-        .values("teacher")
+    _with_rate(totals)
+    levels = dict(Level.choices)
+    by_level = [
+        _with_rate({**row, "programme__level": row["level"], "level_display": levels.get(row["level"], row["level"])})
+        for row in facts.values("level").annotate(**_fact_figures()).order_by("level")
+    ]
+    by_programme = [
+        _with_rate(row)
+        for row in facts.values("programme__code", "programme__title", "programme__level", "programme__start_date")
+        .annotate(**_fact_figures())
+        .order_by("programme__start_date", "programme__code")
+    ]
+    by_district = [
+        _with_rate(row) for row in facts.values("teacher__district").annotate(**_fact_figures()).order_by("-teachers")
+    ]
+    by_school = (
+        [
+            _with_rate(row)
+            for row in facts.values("teacher__district", "teacher__school")
+            .annotate(**_fact_figures())
+            .order_by("teacher__district", "-teachers")
+        ]
+        if with_schools
+        else []
+    )
+    started = dict(facts.values("start_month").annotate(n=Count("pk")).values_list("start_month", "n"))
+    certified = dict(
+        facts.filter(certified=True)
+        .values("certificate_month")
         .annotate(n=Count("pk"))
-        .values("n")
+        .values_list("certificate_month", "n")
     )
-    quizzes = Quiz.objects.filter(programme=OuterRef("programme"))
-    passed = Attempt.objects.filter(quiz__programme=OuterRef("programme"), teacher=OuterRef("teacher"), passed=True)
-    return (
-        _enrolments(user, f)
-        .select_related("teacher", "programme")
-        .annotate(
-            sessions_total=Coalesce(Subquery(sessions, output_field=IntegerField()), 0),
-            sessions_attended=Coalesce(Subquery(attended, output_field=IntegerField()), 0),
-            has_quiz=Exists(quizzes),
-            quiz_passed=Exists(passed),
-        )
-        .order_by("teacher__district", "teacher__school", "teacher__name", "programme__code")
-    )
+    return {
+        "year": f.year,
+        "distinct_teachers": totals["teachers"],
+        "enrolments": totals["enrolments"],
+        "completions": totals["completions"],
+        "completion_rate": totals["completion_rate"],
+        "certificates": totals["completions"],
+        "credit_hours": totals["credit_hours"],
+        "attendance_rate": round(totals["attended"] / totals["expected"] * 100, 1) if totals["expected"] else 0.0,
+        "quiz_pass_rate": round(totals["passed"] / totals["took"] * 100, 1) if totals["took"] else 0.0,
+        "by_level": by_level,
+        "by_programme": by_programme,
+        "by_district": by_district,
+        "by_school": by_school,
+        "trend": [
+            {"month": month, "enrolments": started.get(month, 0), "certificates": certified.get(month, 0)}
+            for month in range(1, 13)
+        ],
+    }
 
 
-def missing_text(enrolment) -> str:
-    if enrolment.certified:
+def progress_list(*, user: User, f: ReportFilter, only_not_completed: bool) -> QuerySet[EnrolmentFact]:
+    """Enrolments with their state, for the follow-up list (paginate the result)."""
+    facts = _facts(user, f).select_related("teacher", "programme")
+    if only_not_completed:
+        facts = facts.filter(certified=False)
+    return facts.order_by("teacher__district", "teacher__school", "teacher__name", "programme__code")
+
+
+def missing_from_fact(fact: EnrolmentFact) -> str:
+    if fact.certified:
         return "已结业"
     parts = []
-    if enrolment.sessions_attended < enrolment.sessions_total:
-        parts.append(f"签到 {enrolment.sessions_attended}/{enrolment.sessions_total} 次")
-    if enrolment.has_quiz and not enrolment.quiz_passed:
+    if fact.sessions_attended < fact.sessions_expected:
+        parts.append(f"签到 {fact.sessions_attended}/{fact.sessions_expected} 次")
+    if fact.has_quiz and not fact.passed_quiz:
         parts.append("测试未通过")
     return "；".join(parts) or "待颁发证书"

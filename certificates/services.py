@@ -17,6 +17,7 @@ from courses.models import Enrolment, EnrolmentStatus, Programme
 from courses.selectors import programme_can_manage
 
 from . import selectors
+from .facts import facts_refresh
 from .models import Certificate, CertificateJob, CertificateStatus, JobKind, JobStatus, SerialCounter
 from .pdf import certificate_filename, certificate_pdf
 
@@ -238,6 +239,7 @@ def certificates_issue_completed(
     Certificate.objects.bulk_create(certificates, batch_size=500)
     counter.last_number += len(certificates)
     counter.save(update_fields=["last_number"])
+    facts_refresh(programme_ids=[programme.pk])  # bulk_create sends no post_save
     return len(certificates)
 
 

@@ -5,15 +5,17 @@ know nothing of certificates.
 """
 
 from django.db import transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from attendance.models import CheckIn
 from attendance.selectors import ATTENDED
-from courses.models import Programme
-from exams.models import Attempt
+from courses.models import Enrolment, Programme, Session
+from courses.signals import enrolments_bulk_created
+from exams.models import Attempt, Quiz
 
-from .models import CompletionRule
+from .facts import facts_add_new, facts_refresh
+from .models import Certificate, CompletionRule
 from .services import issue_if_completed
 
 
@@ -39,3 +41,54 @@ def on_programme(sender, instance: Programme, created: bool, raw: bool = False, 
     which the organiser can change; without one nobody could ever be certified."""
     if created and not raw:
         CompletionRule.objects.get_or_create(programme=instance)
+
+
+# ---- The dashboard's facts follow every save that changes what it counts (same transaction).
+
+
+@receiver(post_save, sender=Enrolment, dispatch_uid="facts.enrolment")
+@receiver(post_delete, sender=Enrolment, dispatch_uid="facts.enrolment_delete")
+def facts_on_enrolment(sender, instance: Enrolment, raw: bool = False, **kwargs):
+    if not raw:
+        facts_refresh(programme_id=instance.programme_id, teacher_id=instance.teacher_id)
+
+
+@receiver(post_save, sender=CheckIn, dispatch_uid="facts.checkin")
+def facts_on_checkin(sender, instance: CheckIn, raw: bool = False, **kwargs):
+    if not raw:
+        facts_refresh(programme_id=instance.session.programme_id, teacher_id=instance.teacher_id)
+
+
+@receiver(post_save, sender=Attempt, dispatch_uid="facts.attempt")
+def facts_on_attempt(sender, instance: Attempt, raw: bool = False, **kwargs):
+    if not raw and instance.status != "open":
+        facts_refresh(programme_id=instance.quiz.programme_id, teacher_id=instance.teacher_id)
+
+
+@receiver(post_save, sender=Certificate, dispatch_uid="facts.certificate")
+def facts_on_certificate(sender, instance: Certificate, raw: bool = False, **kwargs):
+    if not raw:
+        facts_refresh(programme_id=instance.programme_id, teacher_id=instance.teacher_id)
+
+
+@receiver(post_save, sender=Session, dispatch_uid="facts.session")
+@receiver(post_delete, sender=Session, dispatch_uid="facts.session_delete")
+@receiver(post_save, sender=Quiz, dispatch_uid="facts.quiz")
+@receiver(post_delete, sender=Quiz, dispatch_uid="facts.quiz_delete")
+def facts_on_programme_part(sender, instance, raw: bool = False, **kwargs):
+    if not raw:
+        facts_refresh(programme_ids=[instance.programme_id])
+
+
+@receiver(post_save, sender=Programme, dispatch_uid="facts.programme")
+def facts_on_programme(sender, instance: Programme, created: bool, raw: bool = False, **kwargs):
+    if not created and not raw:
+        facts_refresh(programme_ids=[instance.pk])
+
+
+@receiver(enrolments_bulk_created, dispatch_uid="facts.bulk_enrolments")
+def facts_on_bulk_enrolments(sender, programme_id: int, teacher_ids: list[int], reactivated_ids: list[int], **kwargs):
+    if reactivated_ids:
+        facts_refresh(programme_ids=[programme_id])
+    else:
+        facts_add_new(programme_id=programme_id, teacher_ids=teacher_ids)

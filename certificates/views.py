@@ -220,15 +220,11 @@ def dashboard_view(request):
     from .dashboard import report_filter
 
     f = report_filter(request.user, request.GET)
-    data = reports.summary(user=request.user, f=f)
-    detail = (
-        reports.enrolment_progress(user=request.user, f=f)
-        if f.programme or f.school
-        else reports.not_completed(user=request.user, f=f)
-    )
+    data = reports.summary(user=request.user, f=f, with_schools=bool(f.district))
+    detail = reports.progress_list(user=request.user, f=f, only_not_completed=not (f.programme or f.school))
     page = Paginator(detail, 50).get_page(request.GET.get("page"))
-    for enrolment in page:
-        enrolment.missing = reports.missing_text(enrolment)
+    for fact in page:
+        fact.missing = reports.missing_from_fact(fact)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -19,6 +19,7 @@ from accounts.services import teachers_bulk_create, teachers_bulk_update
 from .excel import WorkbookRefused, build_workbook, check_upload, read_sheet
 from .models import Enrolment, EnrolmentSource, EnrolmentStatus, Programme
 from .selectors import programme_can_manage
+from .signals import enrolments_bulk_created
 
 FIELDS = ("name", "id_number", "mobile", "school", "district", "subject", "title")
 CANONICAL_HEADERS = {
@@ -368,6 +369,12 @@ def _apply(report: RosterReport, programme: Programme) -> None:
             if not row.enrolment_pk
         ],
         batch_size=1000,
+    )
+    enrolments_bulk_created.send(
+        sender=Enrolment,
+        programme_id=programme.pk,
+        teacher_ids=[row.teacher_pk for row in new_rows if not row.enrolment_pk],
+        reactivated_ids=reactivate,
     )
 
 

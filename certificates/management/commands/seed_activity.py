@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from attendance.demo import seed_programme_attendance
+from certificates.facts import facts_refresh
 from certificates.models import AttendanceMode, CompletionRule
 from certificates.services import certificates_issue_completed
 from courses.models import Programme
@@ -34,5 +35,6 @@ class Command(BaseCommand):
             issued = certificates_issue_completed(programme=programme, actor=None, issued_at=issued_at)
             if checkins or attempts or issued:
                 self.stdout.write(f"{programme.code}：签到 {checkins} 条，测试 {attempts} 份，证书 {issued} 张")
+        facts_refresh()  # the demo's bulk inserts sent no signals
         for programme in Programme.objects.filter(end_date__gte=today):
             CompletionRule.objects.get_or_create(programme=programme, defaults={"auto_issue": True})

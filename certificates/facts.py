@@ -1,0 +1,138 @@
+"""Keeps certificates.EnrolmentFact equal to what the records say, one enrolment at a time or in bulk.
+
+Every refresh runs inside the transaction that changed the records, so the facts commit
+or roll back with them. certificates.signals calls these on each save that matters.
+"""
+
+from django.db import transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from attendance.models import CheckIn
+from attendance.selectors import ATTENDED
+from courses.models import Enrolment, EnrolmentStatus, Session
+from exams.models import Attempt, Quiz
+from exams.selectors import GRADED
+
+from .models import Certificate, CertificateStatus, EnrolmentFact
+
+
+def _source(enrolments: QuerySet[Enrolment]):
+    valid = Certificate.objects.filter(
+        programme=OuterRef("programme"), teacher=OuterRef("teacher"), status=CertificateStatus.VALID
+    ).order_by()
+    sessions = (
+        Session.objects.filter(programme=OuterRef("programme"))
+        .order_by()
+        .values("programme")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    attended = (
+        CheckIn.objects.filter(
+            session__programme=OuterRef("programme"), teacher=OuterRef("teacher"), status__in=ATTENDED
+        )
+        .order_by()
+        .values("teacher")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    graded = Attempt.objects.filter(
+        quiz__programme=OuterRef("programme"), teacher=OuterRef("teacher"), status__in=GRADED
+    )
+    return (
+        enrolments.filter(status=EnrolmentStatus.ENROLLED, teacher__role="teacher")
+        .annotate(
+            certificate_hours=Subquery(valid.values("credit_hours")[:1]),
+            certificate_issued=Subquery(valid.values("issued_at")[:1]),
+            n_sessions=Coalesce(Subquery(sessions, output_field=IntegerField()), 0),
+            n_attended=Coalesce(Subquery(attended, output_field=IntegerField()), 0),
+            quiz_exists=Exists(Quiz.objects.filter(programme=OuterRef("programme"))),
+            quiz_taken=Exists(graded),
+            quiz_passed=Exists(graded.filter(passed=True)),
+        )
+        .values(
+            "pk",
+            "programme_id",
+            "teacher_id",
+            "programme__year",
+            "programme__level",
+            "programme__start_date",
+            "certificate_hours",
+            "certificate_issued",
+            "n_sessions",
+            "n_attended",
+            "quiz_exists",
+            "quiz_taken",
+            "quiz_passed",
+        )  # fmt: skip
+    )
+
+
+def _fact(row: dict) -> EnrolmentFact:
+    issued = row["certificate_issued"]
+    return EnrolmentFact(
+        enrolment_id=row["pk"],
+        programme_id=row["programme_id"],
+        teacher_id=row["teacher_id"],
+        year=row["programme__year"],
+        level=row["programme__level"],
+        start_month=row["programme__start_date"].month,
+        certified=issued is not None,
+        credit_hours=row["certificate_hours"] or 0,
+        certificate_month=timezone.localtime(issued).month if issued else None,
+        sessions_expected=row["n_sessions"],
+        sessions_attended=row["n_attended"],
+        has_quiz=row["quiz_exists"],
+        took_quiz=row["quiz_taken"],
+        passed_quiz=row["quiz_passed"],
+    )
+
+
+@transaction.atomic
+def facts_refresh(
+    *, programme_ids: list[int] | None = None, programme_id: int | None = None, teacher_id: int | None = None
+) -> int:
+    """Rebuild the facts of one enrolment (programme_id + teacher_id), of some programmes, or of everything."""
+    facts = EnrolmentFact.objects.all()
+    enrolments = Enrolment.objects.all()
+    if programme_id is not None and teacher_id is not None:
+        facts = facts.filter(programme_id=programme_id, teacher_id=teacher_id)
+        enrolments = enrolments.filter(programme_id=programme_id, teacher_id=teacher_id)
+    elif programme_ids is not None:
+        facts = facts.filter(programme_id__in=programme_ids)
+        enrolments = enrolments.filter(programme_id__in=programme_ids)
+    facts.delete()
+    rows = [_fact(row) for row in _source(enrolments).iterator(chunk_size=5000)]
+    EnrolmentFact.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def facts_add_new(*, programme_id: int, teacher_ids: list[int]) -> None:
+    """Facts for enrolments just inserted in bulk: nothing attended, taken or certified yet."""
+    if not teacher_ids:
+        return
+    from courses.models import Programme
+
+    programme = Programme.objects.get(pk=programme_id)
+    sessions = programme.sessions.count()
+    has_quiz = Quiz.objects.filter(programme=programme).exists()
+    rows = [
+        EnrolmentFact(
+            enrolment_id=pk,
+            programme_id=programme_id,
+            teacher_id=teacher,
+            year=programme.year,
+            level=programme.level,
+            start_month=programme.start_date.month,
+            sessions_expected=sessions,
+            has_quiz=has_quiz,
+        )  # fmt: skip
+        for pk, teacher in Enrolment.objects.filter(
+            programme=programme, teacher_id__in=teacher_ids, teacher__role="teacher"
+        )
+        .filter(~Q(pk__in=EnrolmentFact.objects.filter(programme=programme).values("pk")))
+        .values_list("pk", "teacher_id")
+    ]
+    EnrolmentFact.objects.bulk_create(rows, batch_size=2000)
