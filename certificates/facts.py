@@ -90,22 +90,41 @@ def _fact(row: dict) -> EnrolmentFact:
     )
 
 
+FACT_FIELDS = [
+    "programme", "teacher", "year", "level", "start_month", "certified", "credit_hours", "certificate_month",
+    "sessions_expected", "sessions_attended", "has_quiz", "took_quiz", "passed_quiz",
+]  # fmt: skip
+
+
+def _upsert(rows: list[EnrolmentFact]) -> None:
+    EnrolmentFact.objects.bulk_create(
+        rows, batch_size=2000, update_conflicts=True, unique_fields=["enrolment"], update_fields=FACT_FIELDS
+    )
+
+
 @transaction.atomic
 def facts_refresh(
     *, programme_ids: list[int] | None = None, programme_id: int | None = None, teacher_id: int | None = None
 ) -> int:
-    """Rebuild the facts of one enrolment (programme_id + teacher_id), of some programmes, or of everything."""
+    """Rebuild the facts of one enrolment (programme_id + teacher_id), of some programmes, or of everything.
+
+    One enrolment's refresh locks its enrolment row first, so two changes for the same teacher
+    (a check-in and a graded quiz at the same moment) refresh one after the other and the second
+    sees the first. Rows are upserted, so overlapping refreshes never collide on the key.
+    """
     facts = EnrolmentFact.objects.all()
     enrolments = Enrolment.objects.all()
     if programme_id is not None and teacher_id is not None:
         facts = facts.filter(programme_id=programme_id, teacher_id=teacher_id)
         enrolments = enrolments.filter(programme_id=programme_id, teacher_id=teacher_id)
+        list(enrolments.select_for_update().values_list("pk", flat=True))
     elif programme_ids is not None:
         facts = facts.filter(programme_id__in=programme_ids)
         enrolments = enrolments.filter(programme_id__in=programme_ids)
-    facts.delete()
+    active = enrolments.filter(status=EnrolmentStatus.ENROLLED, teacher__role="teacher").values("pk")
+    facts.exclude(enrolment_id__in=active).delete()
     rows = [_fact(row) for row in _source(enrolments).iterator(chunk_size=5000)]
-    EnrolmentFact.objects.bulk_create(rows, batch_size=2000)
+    _upsert(rows)
     return len(rows)
 
 
@@ -135,4 +154,4 @@ def facts_add_new(*, programme_id: int, teacher_ids: list[int]) -> None:
         .filter(~Q(pk__in=EnrolmentFact.objects.filter(programme=programme).values("pk")))
         .values_list("pk", "teacher_id")
     ]
-    EnrolmentFact.objects.bulk_create(rows, batch_size=2000)
+    _upsert(rows)
