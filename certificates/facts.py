@@ -56,6 +56,8 @@ def _source(enrolments: QuerySet[Enrolment]):
             "pk",
             "programme_id",
             "teacher_id",
+            "teacher__district",
+            "teacher__school",
             "programme__year",
             "programme__level",
             "programme__start_date",
@@ -78,6 +80,8 @@ def _fact(row: dict) -> EnrolmentFact:
         teacher_id=row["teacher_id"],
         year=row["programme__year"],
         level=row["programme__level"],
+        district=row["teacher__district"] or "",
+        school=row["teacher__school"] or "",
         start_month=row["programme__start_date"].month,
         certified=issued is not None,
         credit_hours=row["certificate_hours"] or 0,
@@ -91,7 +95,7 @@ def _fact(row: dict) -> EnrolmentFact:
 
 
 FACT_FIELDS = [
-    "programme", "teacher", "year", "level", "start_month", "certified", "credit_hours", "certificate_month",
+    "programme", "teacher", "year", "level", "district", "school", "start_month", "certified", "credit_hours", "certificate_month",
     "sessions_expected", "sessions_attended", "has_quiz", "took_quiz", "passed_quiz",
 ]  # fmt: skip
 
@@ -104,9 +108,14 @@ def _upsert(rows: list[EnrolmentFact]) -> None:
 
 @transaction.atomic
 def facts_refresh(
-    *, programme_ids: list[int] | None = None, programme_id: int | None = None, teacher_id: int | None = None
+    *,
+    programme_ids: list[int] | None = None,
+    programme_id: int | None = None,
+    teacher_id: int | None = None,
+    teacher_ids: list[int] | None = None,
 ) -> int:
-    """Rebuild the facts of one enrolment (programme_id + teacher_id), of some programmes, or of everything.
+    """Rebuild the facts of one enrolment (programme_id + teacher_id), of some programmes, of some
+    teachers (their district or school changed), or of everything.
 
     One enrolment's refresh locks its enrolment row first, so two changes for the same teacher
     (a check-in and a graded quiz at the same moment) refresh one after the other and the second
@@ -121,6 +130,9 @@ def facts_refresh(
     elif programme_ids is not None:
         facts = facts.filter(programme_id__in=programme_ids)
         enrolments = enrolments.filter(programme_id__in=programme_ids)
+    elif teacher_ids is not None:
+        facts = facts.filter(teacher_id__in=teacher_ids)
+        enrolments = enrolments.filter(teacher_id__in=teacher_ids)
     active = enrolments.filter(status=EnrolmentStatus.ENROLLED, teacher__role="teacher").values("pk")
     facts.exclude(enrolment_id__in=active).delete()
     rows = [_fact(row) for row in _source(enrolments).iterator(chunk_size=5000)]

@@ -191,18 +191,21 @@ def _quiz_pass_rate(user: User, f: ReportFilter, enrolments: QuerySet[Enrolment]
 
 
 def _facts(user: User, f: ReportFilter) -> QuerySet[EnrolmentFact]:
-    facts = EnrolmentFact.objects.filter(year=f.year, programme__in=_programmes(user, f).values("pk"))
+    facts = EnrolmentFact.objects.filter(year=f.year)
+    if not (user.is_superuser or user.is_bureau) or f.level or f.programme:
+        facts = facts.filter(programme__in=_programmes(user, f).values("pk"))
     if f.district:
-        facts = facts.filter(teacher__district=f.district)
+        facts = facts.filter(district=f.district)
     if f.school:
-        facts = facts.filter(teacher__school=f.school)
+        facts = facts.filter(school=f.school)
     return facts
 
 
-def _fact_figures():
+def _fact_figures(*, distinct_teachers: bool = True):
     return {
         "enrolments": Count("pk"),
-        "teachers": Count("teacher", distinct=True),
+        # One enrolment per teacher and programme: per programme, teachers = enrolments (no sort needed).
+        "teachers": Count("teacher", distinct=True) if distinct_teachers else Count("pk"),
         "completions": Count("pk", filter=Q(certified=True)),
         "credit_hours": Coalesce(
             Sum("credit_hours"), Value(Decimal(0)), output_field=DecimalField(max_digits=12, decimal_places=1)
@@ -230,7 +233,7 @@ def summary(*, user: User, f: ReportFilter, with_schools: bool = True) -> dict:
     by_programme = [
         _with_rate(row)
         for row in facts.values("programme__code", "programme__title", "programme__level", "programme__start_date")
-        .annotate(**_fact_figures())
+        .annotate(**_fact_figures(distinct_teachers=False))
         .order_by("programme__start_date", "programme__code")
     ]
     by_district = [
@@ -279,7 +282,7 @@ def progress_list(*, user: User, f: ReportFilter, only_not_completed: bool) -> Q
     facts = _facts(user, f).select_related("teacher", "programme")
     if only_not_completed:
         facts = facts.filter(certified=False)
-    return facts.order_by("teacher__district", "teacher__school", "teacher__name", "programme__code")
+    return facts.order_by("district", "school", "teacher__name", "programme__code")
 
 
 def missing_from_fact(fact: EnrolmentFact) -> str:

@@ -4,6 +4,7 @@ Listening to the other apps' saves keeps the dependency one way: attendance and 
 know nothing of certificates.
 """
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -92,3 +93,15 @@ def facts_on_bulk_enrolments(sender, programme_id: int, teacher_ids: list[int], 
         facts_refresh(programme_ids=[programme_id])
     else:
         facts_add_new(programme_id=programme_id, teacher_ids=teacher_ids)
+    if kwargs.get("changed_teacher_ids"):
+        facts_refresh(teacher_ids=kwargs["changed_teacher_ids"])
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="facts.teacher")
+def facts_on_teacher(sender, instance, created: bool, raw: bool = False, update_fields=None, **kwargs):
+    """The dashboard groups by the teacher's district and school as they are now."""
+    if created or raw or not instance.is_teacher:
+        return
+    if update_fields is not None and not {"district", "school"} & set(update_fields):
+        return
+    facts_refresh(teacher_ids=[instance.pk])

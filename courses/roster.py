@@ -375,6 +375,7 @@ def _apply(report: RosterReport, programme: Programme) -> None:
         programme_id=programme.pk,
         teacher_ids=[row.teacher_pk for row in new_rows if not row.enrolment_pk],
         reactivated_ids=reactivate,
+        changed_teacher_ids=[row.teacher_pk for row in changed],
     )
 
 

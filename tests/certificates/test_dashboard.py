@@ -208,6 +208,17 @@ def test_summary_from_facts_equals_the_direct_computation_through_changes(world,
     same()
     certificate_revoke(certificate=Certificate.objects.filter(status="valid").first(), actor=organiser, reason="更正")
     same()
+    from accounts.models import User
+    from accounts.services import teacher_update
+
+    teacher_update(teacher=User.objects.get(name="甲"), district="长葛市", school="长葛市第一高级中学")
+    same()
+    roster_commit(
+        actor=organiser,
+        programme=world["p2"],
+        data=roster_bytes([["新学员", valid_id_number(777), "", "许昌高级中学", "魏都区"]]),
+    )
+    same()
     # A full rebuild gives the same rows as the incremental upkeep.
     incremental = sorted(
         EnrolmentFact.objects.values_list(

@@ -95,6 +95,11 @@ def database_from_env() -> dict:
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        # The app's queries are short OLTP statements and a few aggregates: JIT compilation costs
+        # more than it saves (150–280 ms per dashboard query in bench/dashboard.py), and the
+        # aggregates' sorts fit in memory with a little more work_mem.
+        config.setdefault("OPTIONS", {})["options"] = os.environ.get("PG_OPTIONS", "-c jit=off -c work_mem=32MB")
     return config
 
 
