@@ -149,21 +149,25 @@ def facts_add_new(*, programme_id: int, teacher_ids: list[int]) -> None:
     programme = Programme.objects.get(pk=programme_id)
     sessions = programme.sessions.count()
     has_quiz = Quiz.objects.filter(programme=programme).exists()
-    rows = [
-        EnrolmentFact(
-            enrolment_id=pk,
-            programme_id=programme_id,
-            teacher_id=teacher,
-            year=programme.year,
-            level=programme.level,
-            start_month=programme.start_date.month,
-            sessions_expected=sessions,
-            has_quiz=has_quiz,
-        )  # fmt: skip
-        for pk, teacher in Enrolment.objects.filter(
-            programme=programme, teacher_id__in=teacher_ids, teacher__role="teacher"
-        )
+    new = (
+        Enrolment.objects.filter(programme=programme, teacher_id__in=teacher_ids, teacher__role="teacher")
         .filter(~Q(pk__in=EnrolmentFact.objects.filter(programme=programme).values("pk")))
-        .values_list("pk", "teacher_id")
-    ]
-    _upsert(rows)
+        .values_list("pk", "teacher_id", "teacher__district", "teacher__school")
+    )
+    _upsert(
+        [
+            EnrolmentFact(
+                enrolment_id=pk,
+                programme_id=programme_id,
+                teacher_id=teacher,
+                year=programme.year,
+                level=programme.level,
+                district=district or "",
+                school=school or "",
+                start_month=programme.start_date.month,
+                sessions_expected=sessions,
+                has_quiz=has_quiz,
+            )
+            for pk, teacher, district, school in new
+        ]
+    )

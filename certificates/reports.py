@@ -102,13 +102,16 @@ def summary_direct(*, user: User, f: ReportFilter) -> dict:
         .order_by("programme__start_date", "programme__code")
     ]
     by_district = [
-        _with_rate(row) for row in enrolments.values("teacher__district").annotate(**_figures()).order_by("-teachers")
+        _with_rate(row)
+        for row in enrolments.values("teacher__district")
+        .annotate(**_figures())
+        .order_by("-teachers", "teacher__district")
     ]
     by_school = [
         _with_rate(row)
         for row in enrolments.values("teacher__district", "teacher__school")
         .annotate(**_figures())
-        .order_by("teacher__district", "-teachers")
+        .order_by("teacher__district", "-teachers", "teacher__school")
     ]
     trend_enrolments = {
         row["month"].month: row["n"]
@@ -237,14 +240,15 @@ def summary(*, user: User, f: ReportFilter, with_schools: bool = True) -> dict:
         .order_by("programme__start_date", "programme__code")
     ]
     by_district = [
-        _with_rate(row) for row in facts.values("teacher__district").annotate(**_fact_figures()).order_by("-teachers")
+        _with_rate({"teacher__district": row.pop("district"), **row})
+        for row in facts.values("district").annotate(**_fact_figures()).order_by("-teachers", "district")
     ]
     by_school = (
         [
-            _with_rate(row)
-            for row in facts.values("teacher__district", "teacher__school")
+            _with_rate({"teacher__district": row.pop("district"), "teacher__school": row.pop("school"), **row})
+            for row in facts.values("district", "school")
             .annotate(**_fact_figures())
-            .order_by("teacher__district", "-teachers")
+            .order_by("district", "-teachers", "school")
         ]
         if with_schools
         else []
