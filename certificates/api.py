@@ -220,11 +220,13 @@ class SummaryView(APIView):
     )
     def get(self, request):
         from .dashboard import report_filter
-        from .reports import summary
+        from .reports import summary_for_display
 
         if not str(request.query_params.get("year", "")).isdigit():
             return Response({"year": ["请提供年度，如 ?year=2021"]}, status=status.HTTP_400_BAD_REQUEST)
-        data = summary(user=request.user, f=report_filter(request.user, request.query_params), with_schools=False)
+        data = summary_for_display(
+            user=request.user, f=report_filter(request.user, request.query_params), with_schools=False
+        )
         data["by_level"] = _breakdown(data["by_level"], "programme__level", "level_display")
         data["by_district"] = _breakdown(data["by_district"], "teacher__district", "teacher__district")
         data["by_programme"] = _breakdown(data["by_programme"], "programme__code", "programme__title")

@@ -298,3 +298,24 @@ def missing_from_fact(fact: EnrolmentFact) -> str:
     if fact.has_quiz and not fact.passed_quiz:
         parts.append("测试未通过")
     return "；".join(parts) or "待颁发证书"
+
+
+def summary_for_display(*, user: User, f: ReportFilter, with_schools: bool = True) -> dict:
+    """summary(), kept for REPORT_CACHE_SECONDS (60) in the shared cache per scope and filters.
+
+    The figures are a report, not a live counter: a minute's delay lets every reader of the
+    same view within that minute get it without touching the 300,000 rows again.
+    """
+    from django.conf import settings
+    from django.core.cache import cache
+
+    seconds = getattr(settings, "REPORT_CACHE_SECONDS", 60)
+    if seconds <= 0:
+        return summary(user=user, f=f, with_schools=with_schools)
+    scope = "all" if (user.is_superuser or user.is_bureau) else f"unit{user.unit_id}"
+    key = f"report-summary:{scope}:{f.year}:{f.level}:{f.district}:{f.programme}:{f.school}:{int(with_schools)}"
+    data = cache.get(key)
+    if data is None:
+        data = summary(user=user, f=f, with_schools=with_schools)
+        cache.set(key, data, timeout=seconds)
+    return data

@@ -220,7 +220,7 @@ def dashboard_view(request):
     from .dashboard import report_filter
 
     f = report_filter(request.user, request.GET)
-    data = reports.summary(user=request.user, f=f, with_schools=bool(f.district))
+    data = reports.summary_for_display(user=request.user, f=f, with_schools=bool(f.district))
     detail = reports.progress_list(user=request.user, f=f, only_not_completed=not (f.programme or f.school))
     page = Paginator(detail, 50).get_page(request.GET.get("page"))
     for fact in page:

@@ -209,3 +209,5 @@ CERTIFICATE_SERIAL_PREFIX = os.environ.get("CERTIFICATE_SERIAL_PREFIX", "许教�
 # "inline": they run at commit (tests, management commands); "none": left to `manage.py run_certificate_jobs`.
 CERTIFICATE_JOBS_MODE = os.environ.get("CERTIFICATE_JOBS_MODE", "thread")
 VERIFY_RATE_PER_MINUTE = int(os.environ.get("VERIFY_RATE_PER_MINUTE", 30))
+# The bureau's dashboard figures are cached this long per view (0 turns the cache off).
+REPORT_CACHE_SECONDS = int(os.environ.get("REPORT_CACHE_SECONDS", 60))
