@@ -65,3 +65,23 @@ def test_production_settings_pass_the_deploy_check():
         [sys.executable, "manage.py", "check"], env={**env, "SECRET_KEY": "short"}, capture_output=True, text=True
     )
     assert refused.returncode != 0 and "SECRET_KEY" in refused.stderr
+
+
+def test_collectstatic_works_with_production_settings(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "DJANGO_SETTINGS_MODULE": "training_site.settings.production",
+        "SECRET_KEY": "x" * 20 + "production-secret-for-the-deploy-check-only-0123456789",
+        "ALLOWED_HOSTS": "px.example.gov.cn",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django,os;from django.conf import settings;django.setup();settings.STATIC_ROOT={str(tmp_path)!r};"
+         "from django.core.management import call_command;call_command('collectstatic','--noinput','-v','0')"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "staticfiles.json").exists()

@@ -14,6 +14,11 @@ if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("dev-insecure"):
 if not os.environ.get("ALLOWED_HOSTS"):
     raise ImproperlyConfigured("生产环境必须通过环境变量 ALLOWED_HOSTS 指定域名。")
 
+# Reuse database connections across requests (a new PostgreSQL connection per request cost
+# more CPU than the requests themselves in bench/combined_load.py); checked before reuse.
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", 60))  # noqa: F405
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
