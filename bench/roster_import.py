@@ -1,0 +1,503 @@
+"""Benchmark of the roster import against the openpyxl floor and a plain django-import-export baseline.
+
+For each size (default 5,000 and 20,000 rows) the script generates a realistic roster
+workbook (a merged title row above the Chinese headers 姓名/身份证号/手机号/学校/区县/学科/职称,
+valid and unique 18-character ID numbers stored as text, unique mobiles, Xuchang schools and
+districts) and measures:
+
+  floor     openpyxl alone: load_workbook(read_only=True, data_only=True) + iterate every row
+  baseline  a plain django-import-export ModelResource with default options (import_data,
+            dry_run=False) into an empty database; the only help it gets is column names for the
+            Chinese headers and skip_lines=1 for the title row
+  preview   courses.roster.roster_preview into an empty programme (writes nothing)
+  commit    courses.roster.roster_commit into an empty programme, fresh database for every run
+
+floor, preview and commit run --repeat times (default 3) and the median is reported; the
+baseline runs once per size, and when its time at the largest size, extrapolated linearly from
+the previous size, would exceed --baseline-limit seconds it is not run but extrapolated (the
+output says so). Peak memory of commit is tracemalloc's peak of Python allocations, measured in
+a separate, untimed run (tracemalloc slows Python code down).
+
+Run it from the project folder:
+
+    .venv/bin/python bench/roster_import.py                       # a temporary SQLite file
+    DATABASE_URL=postgres://postgres@127.0.0.1:55499/bench .venv/bin/python bench/roster_import.py
+    .venv/bin/python bench/roster_import.py --sizes 2000 --repeat 1 --profile   # quick look + cProfile
+
+Without DATABASE_URL the database is a fresh SQLite file in a temporary folder (the project's
+db.sqlite3 is never used). A DATABASE_URL must name a throwaway database: the script migrates
+it, refuses to run if it already holds users, flushes it between runs and leaves it empty.
+DEBUG is forced off (as in production) so that Django does not keep a log of every query.
+The last line of the output is one JSON object with the figures of the largest size.
+"""
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import os
+import pstats
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+HEADERS = ["姓名", "身份证号", "手机号", "学校", "区县", "学科", "职称"]
+TITLE = "2026年许昌市中小学教师法治教育培训学员名单"
+TARGET_RATIO_TO_FLOOR = 3.0
+TARGET_SPEEDUP = 10.0
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+def setup_django() -> tuple[str, Path | None]:
+    """Point Django at a throwaway database, set it up and migrate. Returns (vendor, temp dir)."""
+    sys.path.insert(0, str(PROJECT))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "training_site.settings.base"
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    temp_dir = None
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        temp_dir = Path(tempfile.mkdtemp(prefix="roster-bench-"))
+        os.environ["DATABASE_URL"] = f"sqlite:///{temp_dir / 'bench.sqlite3'}"
+    elif url.startswith("sqlite") and Path(url.split(":///", 1)[-1]).resolve() == PROJECT / "db.sqlite3":
+        sys.exit("Refusing to benchmark on the project's db.sqlite3; give a throwaway DATABASE_URL or none.")
+
+    import django
+    from django.core.management import call_command
+    from django.db import connection
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=0)
+
+    from accounts.models import User
+
+    if User.objects.exists():
+        sys.exit(
+            f"The database {connection.settings_dict['NAME']} already holds users; the benchmark flushes its "
+            "database, so it must be a throwaway one (empty it or point DATABASE_URL elsewhere)."
+        )
+    return connection.vendor, temp_dir
+
+
+def reset_database():
+    """An empty database with one organiser and one empty programme of that organiser's unit."""
+    from django.core.management import call_command
+
+    from accounts.models import OrganisingUnit, Role, User
+    from courses.models import Kind, Level
+    from courses.services import programme_create
+
+    call_command("flush", interactive=False, verbosity=0)
+    unit = OrganisingUnit.objects.create(name="许昌市教育局政策法规科", short_name="政策法规科")
+    actor = User.objects.create_user(
+        "bench-organiser", None, name="基准测试组织者", role=Role.ORGANISER, unit=unit, is_staff=True
+    )
+    programme = programme_create(
+        actor=actor,
+        code="BENCH-2026-1125",
+        title="2026年中小学教师法治教育专题培训",
+        level=Level.MUNICIPAL,
+        kind=Kind.INTENSIVE,
+        start_date=date(2026, 11, 25),
+        end_date=date(2026, 12, 25),
+        credit_hours=Decimal("12"),
+        audience="全市中小学教师",
+    )
+    return actor, programme
+
+
+# --------------------------------------------------------------------------- data
+
+
+def make_roster(rows: int, seed: int = 20261125) -> bytes:
+    """A roster workbook as an organiser would upload it: title row, headers, one teacher a row."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from accounts.identity import id_check_char
+    from accounts.models import District
+    from courses.demo import AFFILIATED_HEADS, DISTRICTS, GIVEN, SUBJECTS, SURNAMES, TITLES
+
+    rng = random.Random(seed + rows)
+    places = [(str(district), region, schools) for district, region, _share, schools in DISTRICTS]
+    places.append((str(District.CITY), "411002", AFFILIATED_HEADS))
+    weights = [share for _d, _r, share, _s in DISTRICTS] + [4]
+    ids: set[str] = set()
+    mobiles: set[int] = set()
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "学员名单"
+    sheet.append([TITLE])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append(HEADERS)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for _ in range(rows):
+        district, region, schools = rng.choices(places, weights=weights)[0]
+        while True:  # teachers born 1966-2003; 3-digit sequence, then the GB 11643 check character
+            birth = date(1966, 1, 1) + timedelta(days=rng.randrange(365 * 38))
+            first17 = f"{region}{birth:%Y%m%d}{rng.randrange(1000):03d}"
+            id_number = first17 + id_check_char(first17)
+            if id_number not in ids:
+                ids.add(id_number)
+                break
+        while True:  # typed into Excel, so stored as a number, as in most real rosters
+            mobile = int(f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}")
+            if mobile not in mobiles:
+                mobiles.add(mobile)
+                break
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+        sheet.append([name, id_number, mobile, rng.choice(schools), district, rng.choice(SUBJECTS), rng.choice(TITLES)])
+    for (cell,) in sheet.iter_rows(min_row=3, min_col=2, max_col=2):
+        cell.number_format = "@"  # the ID column is text
+    sheet.column_dimensions["B"].width = 22
+    sheet.column_dimensions["D"].width = 28
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- the measured things
+
+
+def run_floor(data: bytes) -> int:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    count = sum(1 for _values in workbook.worksheets[0].iter_rows(values_only=True))
+    workbook.close()
+    return count
+
+
+def check_floor(rows: int, count: int) -> None:
+    if count != rows + 2:  # the title row and the header row
+        raise RuntimeError(f"floor read {count} rows, expected {rows + 2}")
+
+
+def baseline_resource():
+    """What a developer writes with django-import-export unaided: a ModelResource, default options."""
+    from import_export import fields, resources, widgets
+
+    from accounts.models import User
+
+    class TeacherResource(resources.ModelResource):
+        # The file's headers are Chinese; everything else is the library's default.
+        name = fields.Field(attribute="name", column_name="姓名", widget=widgets.CharWidget())
+        id_number = fields.Field(attribute="id_number", column_name="身份证号", widget=widgets.CharWidget())
+        mobile = fields.Field(attribute="mobile", column_name="手机号", widget=widgets.CharWidget())
+        school = fields.Field(attribute="school", column_name="学校", widget=widgets.CharWidget())
+        district = fields.Field(attribute="district", column_name="区县", widget=widgets.CharWidget())
+        subject = fields.Field(attribute="subject", column_name="学科", widget=widgets.CharWidget())
+        title = fields.Field(attribute="title", column_name="职称", widget=widgets.CharWidget())
+
+        class Meta:
+            model = User
+            fields = ("name", "id_number", "mobile", "school", "district", "subject", "title")
+            import_id_fields = ["id_number"]
+
+        def before_save_instance(self, instance, row, **kwargs):
+            instance.role = "teacher"  # the model's default already; stated for clarity
+
+    return TeacherResource()
+
+
+def run_baseline(data: bytes):
+    import tablib
+
+    dataset = tablib.Dataset().load(io.BytesIO(data), format="xlsx", skip_lines=1)  # skip the title row
+    return baseline_resource().import_data(dataset, dry_run=False)
+
+
+def check_baseline(rows: int, result) -> None:
+    from accounts.models import Role, User
+
+    if result.has_errors() or result.has_validation_errors():
+        raise RuntimeError(f"baseline import failed: {result.totals}")
+    created = User.objects.filter(role=Role.TEACHER).count()
+    if created != rows:
+        raise RuntimeError(f"baseline created {created} teachers, expected {rows}")
+
+
+def run_preview(data: bytes, actor, programme):
+    from courses.roster import roster_preview
+
+    return roster_preview(actor=actor, programme=programme, data=data, filename="名单.xlsx")
+
+
+def check_preview(rows: int, report) -> None:
+    if report.errors or report.count("new") != rows:
+        raise RuntimeError(f"preview: {report.count('new')} new, {len(report.errors)} errors")
+
+
+def run_commit(data: bytes, actor, programme):
+    from courses.roster import roster_commit
+
+    return roster_commit(actor=actor, programme=programme, data=data, filename="名单.xlsx")
+
+
+def check_commit(rows: int, report, programme) -> None:
+    from courses.models import Enrolment
+
+    if not report.committed or report.count("new") != rows:
+        raise RuntimeError(f"commit: {report.count('new')} new, committed={report.committed}")
+    enrolled = Enrolment.objects.filter(programme=programme).count()
+    if enrolled != rows:
+        raise RuntimeError(f"commit enrolled {enrolled}, expected {rows}")
+
+
+def database_cpu_seconds() -> float:
+    """CPU time used so far by this connection's PostgreSQL backend process, when the server is local.
+
+    0.0 for SQLite (it runs inside this process, so process_time() already counts it) and for a
+    server whose processes this machine cannot see.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def timed(function, *args) -> tuple[float, float, object]:
+    """Wall seconds and CPU seconds (this process + the local database backend) of function(*args),
+    and its result, which the caller checks outside the timing. CPU time is what other work on a
+    shared machine does not inflate."""
+    gc.collect()
+    cpu_start = time.process_time() + database_cpu_seconds()
+    start = time.perf_counter()
+    result = function(*args)
+    wall = time.perf_counter() - start
+    cpu = time.process_time() + database_cpu_seconds() - cpu_start
+    return wall, cpu, result
+
+
+def traced_peak_mb(function, *args) -> float:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        function(*args)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 1048576
+
+
+# --------------------------------------------------------------------------- the benchmark
+
+STEPS = ("floor", "baseline", "preview", "commit")
+
+
+def measure_size(rows: int, repeat: int, run_baseline_too: bool, previous: dict | None, limit: float, log) -> dict:
+    data = make_roster(rows)
+    log(f"[{rows}] workbook {len(data) / 1048576:.2f} MB")
+    figures: dict = {"rows": rows, "file_mb": round(len(data) / 1048576, 3), "data": data}
+    wall: dict[str, list[float]] = {step: [] for step in STEPS}
+    cpu: dict[str, list[float]] = {step: [] for step in STEPS}
+
+    def record(step: str, measured: tuple[float, float, object]) -> object:
+        wall[step].append(measured[0])
+        cpu[step].append(measured[1])
+        return measured[2]
+
+    for _ in range(repeat):
+        check_floor(rows, record("floor", timed(run_floor, data)))
+
+    figures["baseline_extrapolated"] = False
+    if run_baseline_too:
+        predicted = previous["baseline_s"] * rows / previous["rows"] if previous and previous["baseline_s"] else 0.0
+        if predicted > limit:
+            figures["baseline_extrapolated"] = True
+            wall["baseline"].append(predicted)
+            cpu["baseline"].append(previous["baseline_cpu_s"] * rows / previous["rows"])
+            log(f"[{rows}] baseline not run: {predicted:.0f} s predicted (> {limit:.0f} s); extrapolated linearly")
+        else:
+            reset_database()
+            check_baseline(rows, record("baseline", timed(run_baseline, data)))
+
+    actor, programme = reset_database()
+    for _ in range(repeat):
+        check_preview(rows, record("preview", timed(run_preview, data, actor, programme)))
+
+    for _ in range(repeat):
+        actor, programme = reset_database()
+        check_commit(rows, record("commit", timed(run_commit, data, actor, programme)), programme)
+
+    for step in STEPS:
+        if wall[step]:
+            runs = ", ".join(f"{w:.2f} s ({c:.2f} s CPU)" for w, c in zip(wall[step], cpu[step], strict=True))
+            log(f"[{rows}] {step}: {runs}")
+        figures[f"{step}_s"] = statistics.median(wall[step]) if wall[step] else None
+        figures[f"{step}_cpu_s"] = statistics.median(cpu[step]) if cpu[step] else None
+        figures[f"{step}_runs"] = wall[step]
+        figures[f"{step}_cpu_runs"] = cpu[step]
+
+    figures["floor_peak_mb"] = traced_peak_mb(run_floor, data)
+    actor, programme = reset_database()
+    figures["peak_mb"] = traced_peak_mb(run_commit, data, actor, programme)
+
+    for suffix in ("", "_cpu"):
+        commit = figures[f"commit{suffix}_s"]
+        baseline = figures[f"baseline{suffix}_s"]
+        figures[f"ratio_to_floor{suffix}"] = commit / figures[f"floor{suffix}_s"]
+        figures[f"speedup_vs_baseline{suffix}"] = baseline / commit if baseline else None
+    return figures
+
+
+def profile_commit(data: bytes, rows: int, top: int) -> None:
+    actor, programme = reset_database()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    report = run_commit(data, actor, programme)
+    profiler.disable()
+    check_commit(rows, report, programme)
+    for order in ("cumulative", "tottime"):
+        print(f"\n--- cProfile of roster_commit, {rows} rows, top {top} by {order}")
+        pstats.Stats(profiler, stream=sys.stdout).strip_dirs().sort_stats(order).print_stats(top)
+
+
+def seconds(value) -> str:
+    return "—" if value is None else f"{value:.2f} s"
+
+
+def times(value) -> str:
+    return "—" if value is None else f"{value:.1f}×"
+
+
+def print_table(vendor: str, results: list[dict], repeat: int) -> None:
+    print(f"\nRoster import on {vendor}: medians of {repeat} runs (baseline: one run), wall clock and CPU")
+    header = (
+        f"{'rows':>6} | {'':4} | {'floor':>7} | {'baseline':>9} | {'preview':>7} | {'commit':>7} | "
+        f"{'commit/floor':>12} | {'baseline/commit':>15} | {'commit peak':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        for suffix, label in (("", "wall"), ("_cpu", "cpu")):
+            baseline = seconds(r[f"baseline{suffix}_s"]) + ("*" if r["baseline_extrapolated"] else "")
+            peak = f"{r['peak_mb']:.1f} MB" if not suffix else ""
+            print(
+                f"{r['rows']:>6} | {label:4} | {seconds(r[f'floor{suffix}_s']):>7} | {baseline:>9} | "
+                f"{seconds(r[f'preview{suffix}_s']):>7} | {seconds(r[f'commit{suffix}_s']):>7} | "
+                f"{times(r[f'ratio_to_floor{suffix}']):>12} | {times(r[f'speedup_vs_baseline{suffix}']):>15} | "
+                f"{peak:>11}"
+            )
+    if any(r["baseline_extrapolated"] for r in results):
+        print("* baseline extrapolated linearly from the previous size, not measured")
+    print("cpu: this process's CPU time plus, on a local PostgreSQL, its backend process's CPU time")
+    print("commit peak: tracemalloc peak of Python allocations during one untimed commit")
+    largest = results[-1]
+    ratio, speedup = largest["ratio_to_floor"], largest["speedup_vs_baseline"]
+    print(
+        f"targets at {largest['rows']} rows (wall): commit ≤ {TARGET_RATIO_TO_FLOOR:g}× floor: "
+        f"{'met' if ratio <= TARGET_RATIO_TO_FLOOR else 'MISSED'} ({ratio:.2f}×); "
+        f"≥ {TARGET_SPEEDUP:g}× faster than baseline: "
+        + (
+            "not measured"
+            if speedup is None
+            else f"{'met' if speedup >= TARGET_SPEEDUP else 'MISSED'} ({speedup:.1f}×)"
+        )
+    )
+
+
+def summary(vendor: str, results: list[dict], load: list[float]) -> dict:
+    def rounded(r: dict) -> dict:
+        out = {"rows": r["rows"], "file_mb": r["file_mb"]}
+        for key in [f"{step}{suffix}_s" for step in STEPS for suffix in ("", "_cpu")] + [
+            "ratio_to_floor",
+            "speedup_vs_baseline",
+            "ratio_to_floor_cpu",
+            "speedup_vs_baseline_cpu",
+        ]:
+            out[key] = None if r[key] is None else round(r[key], 3)
+        out["baseline_extrapolated"] = r["baseline_extrapolated"]
+        out["peak_mb"] = round(r["peak_mb"], 1)
+        out["floor_peak_mb"] = round(r["floor_peak_mb"], 1)
+        for step in ("floor", "preview", "commit"):
+            out[f"{step}_runs"] = [round(value, 3) for value in r[f"{step}_runs"]]
+        return out
+
+    largest = rounded(results[-1])
+    speedup = largest["speedup_vs_baseline"]
+    return {
+        **largest,
+        "db": vendor,
+        "load_avg_start_end": load,
+        "peak_method": "tracemalloc peak (Python allocations), separate untimed commit run",
+        "targets": {
+            "commit_le_3x_floor": largest["ratio_to_floor"] <= TARGET_RATIO_TO_FLOOR,
+            "speedup_ge_10x": None if speedup is None else speedup >= TARGET_SPEEDUP,
+        },
+        "sizes": {str(r["rows"]): rounded(r) for r in results[:-1]},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="5000,20000", help="comma-separated row counts (default 5000,20000)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of floor, preview and commit (default 3)")
+    parser.add_argument(
+        "--baseline-limit",
+        type=float,
+        default=600.0,
+        help="extrapolate the baseline instead of running it when its predicted time exceeds this (seconds)",
+    )
+    parser.add_argument("--skip-baseline", action="store_true", help="do not run the django-import-export baseline")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of one commit at the largest size")
+    parser.add_argument("--profile-top", type=int, default=30, help="lines per cProfile listing (default 30)")
+    args = parser.parse_args()
+    sizes = sorted({int(size) for size in args.sizes.split(",") if size.strip()})
+
+    def log(message: str) -> None:
+        print(message, flush=True)
+
+    started = time.perf_counter()
+    load = [round(os.getloadavg()[0], 2)]  # other work on the machine inflates every figure
+    vendor, temp_dir = setup_django()
+    try:
+        log(
+            f"database: {vendor}; sizes {sizes}; {args.repeat} runs each; Python {sys.version.split()[0]}; "
+            f"{os.cpu_count()} CPUs; load average {load[0]}"
+        )
+        results = []
+        for rows in sizes:
+            previous = results[-1] if results else None
+            results.append(measure_size(rows, args.repeat, not args.skip_baseline, previous, args.baseline_limit, log))
+        if args.profile:
+            profile_commit(results[-1]["data"], sizes[-1], args.profile_top)
+        from django.core.management import call_command
+
+        call_command("flush", interactive=False, verbosity=0)  # leave the throwaway database empty
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if temp_dir is not None:
+            shutil.rmtree(temp_dir, ignore_errors=True)
+    load.append(round(os.getloadavg()[0], 2))
+    print_table(vendor, results, args.repeat)
+    print(f"total benchmark time {time.perf_counter() - started:.0f} s; 1-minute load average {load[0]} → {load[1]}")
+    print(json.dumps(summary(vendor, results, load), ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
