@@ -1,0 +1,1174 @@
+"""Load benchmark of the online quiz: N teachers at once start an attempt, autosave 20 answers and submit.
+
+The scenario is the acceptance item of the quiz issue: 100 and then 500 concurrent teachers, each
+through the JSON API, within a bounded time. Everything runs on this machine over loopback
+(127.0.0.1 only):
+
+  PostgreSQL 15   a throwaway cluster started by the script (initdb in a temporary folder, run as the
+                  postgres user when the script runs as root; max_connections=300), unless
+                  DATABASE_URL is given
+  gunicorn        training_site.wsgi with the production settings (5 sync workers by default, sized for
+                  2 cores: 2 x cores + 1); the only deviations are SECURE_SSL_REDIRECT=false (plain http
+                  on loopback, as behind the TLS proxy) and STATIC_ROOT pointing into the temporary folder
+                  (collectstatic runs there, the project folder is not touched)
+  data            per run, after a flush: the bank from `manage.py seed_exams --no-demo-quizzes`
+                  (199 questions), an organiser, a programme (courses.services.programme_create), a quiz of
+                  20 questions (10 single + 5 multiple + 5 true/false, open now, max_attempts 1, made by
+                  exams.services.quiz_create) and a warm-up quiz; N teachers (accounts.services.
+                  teachers_bulk_create, one password hashed ONCE and assigned to all in one UPDATE),
+                  enrolled in bulk, each with a DRF token (rest_framework.authtoken, created in bulk) or,
+                  with --auth session, a real signed-in Django session (SessionStore encoding with the
+                  auth keys) plus a CSRF cookie and X-CSRFToken header. One teacher signs in through
+                  /api/auth/token/ (and /accounts/login/ with --auth session) to prove the password is real.
+  a teacher       one client thread with one http.client connection (standard library; keep-alive when
+                  the server allows it, gunicorn's sync workers close after each response):
+                    POST /api/quizzes/{id}/start/      -> 201 with 20 questions and their option ids
+                    POST /api/attempts/{id}/answer/    x 20, {"question": id, "options": [one option id]}
+                    POST /api/attempts/{id}/submit/    -> 200, status "submitted" and a score
+                  with --think-ms T, a random pause of 0.5-1.5 x T before every answer (default 0: no
+                  thinking, each teacher sends its next request as soon as the previous one is answered)
+  concurrency     all N teacher threads are released together by a barrier (N teachers in flight);
+                  a hard time limit (--time-limit) stops every teacher; the count is bounded by N
+  ceiling         /healthz (one SELECT 1) with N threads for --ceiling-requests requests on the same
+                  server just before; with no think time N requests are always in flight, so by Little's
+                  law a request waits about N / throughput: the ceiling shows the floor of that
+  grading once    after the run: a sample (--dup-sample) submits a second time (must answer the same
+                  score and submitted_at), --race extra teachers submit twice at the same instant from two
+                  connections (both answers identical); then the database: every teacher holds exactly
+                  one attempt for the quiz, status submitted, score and submitted_at set, the 20 answers
+                  saved, each item's points set, the score equal to the points recomputed from the key,
+                  and submitted_at equal to the first submit's (nobody was graded twice)
+
+Each concurrency level runs --repeat times (default 3) on fresh data; the table shows every run and the
+medians. CPU seconds of the client, the gunicorn workers and PostgreSQL are read from /proc. --profile
+adds the SQL of one autosave and one submit request and a cProfile of many, made in-process through
+Django's test client (no HTTP, no gunicorn, same settings and database, one kept connection), and the
+cost of opening a database connection (what CONN_MAX_AGE=0 adds to every request).
+
+The machine should be otherwise idle: the client, gunicorn and PostgreSQL share its cores, and the
+busy% column shows the whole machine (other processes included).
+
+Run it from the project folder (as root, or as a user who can run initdb):
+
+    .venv/bin/python bench/quiz_load.py                              # 100 then 500 teachers, 3 runs each
+    .venv/bin/python bench/quiz_load.py --levels 100 --repeat 1 --profile
+    .venv/bin/python bench/quiz_load.py --conn-max-age 60            # persistent DB connections
+    .venv/bin/python bench/quiz_load.py --think-ms 3000              # teachers read before answering
+    .venv/bin/python bench/quiz_load.py --auth session               # browser-like session + CSRF
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench .venv/bin/python bench/quiz_load.py
+
+A DATABASE_URL must name a throwaway database: the script migrates it and flushes it before every run.
+Target: p95 < 150 ms for autosave and submit at 100 concurrent teachers, every attempt graded exactly
+once. The last line of the output is one JSON object with the figures (medians per level).
+"""
+
+import argparse
+import cProfile
+import http.client
+import io
+import json
+import os
+import pstats
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlencode
+
+PROJECT = Path(__file__).resolve().parent.parent
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+HOST = "127.0.0.1"
+PASSWORD = "Bench-Xuchang-2026"
+USER_AGENT = (
+    "Mozilla/5.0 (Linux; Android 13; V2238A) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/107.0.5304.141 Mobile Safari/537.36 MicroMessenger/8.0.43"
+)
+QUESTIONS = {"single_count": 10, "multiple_count": 5, "truefalse_count": 5}
+ANSWERS = sum(QUESTIONS.values())
+OPERATIONS = ("start", "autosave", "submit")
+TARGET_LEVEL = 100
+TARGET_P95_MS = 150.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+RUN_DATE = time.strftime("%Y-%m-%d")  # the machine's date, read before Django sets TZ to Asia/Shanghai
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def as_postgres(command: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+class Postgres:
+    """A throwaway PostgreSQL 15 cluster listening on 127.0.0.1 only."""
+
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="quiz-bench-pg-"))
+        self.data = self.dir / "data"
+        self.port = free_port()
+        self.started = False
+
+    def start(self) -> str:
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        run = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
+        subprocess.run(
+            as_postgres([str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres"]), **run
+        )
+        options = f"-p {self.port} -k {self.data} -c listen_addresses={HOST} -c max_connections=300"
+        command = [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.dir / "log")]
+        subprocess.run(as_postgres([*command, "-w", "start"]), **run)
+        self.started = True
+        subprocess.run(
+            as_postgres([str(PG_BIN / "createdb"), "-h", HOST, "-p", str(self.port), "-U", "postgres", "bench"]), **run
+        )
+        return f"postgres://postgres@{HOST}:{self.port}/bench"
+
+    def pid(self) -> int | None:
+        try:
+            return int((self.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def stop(self) -> None:
+        if self.started:
+            subprocess.run(
+                as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
+            self.started = False
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Gunicorn:
+    def __init__(self, *, env: dict, args, log_path: Path):
+        self.port = free_port()
+        self.log = log_path
+        self.command = [
+            str(PROJECT / ".venv" / "bin" / "gunicorn"),
+            "training_site.wsgi",
+            "--bind",
+            f"{HOST}:{self.port}",
+            "--workers",
+            str(args.workers),
+            "--worker-class",
+            args.worker_class,
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+        ]
+        if args.worker_class == "gthread":
+            self.command += ["--threads", str(args.threads)]
+        self.env = env
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(self.command, cwd=PROJECT, env=self.env, stdout=out, stderr=out)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited at start-up:\n{self.log.read_text()[-3000:]}")
+            try:
+                connection = http.client.HTTPConnection(HOST, self.port, timeout=2)
+                connection.request("GET", "/healthz")
+                if connection.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("gunicorn did not answer /healthz within 60 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+# --------------------------------------------------------------------------- CPU accounting from /proc
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()  # fields from "state" (field 3) on
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields and int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def tree_cpu_seconds(pid: int | None) -> float:
+    """CPU of a server process, its live children and its reaped children (cutime/cstime)."""
+    if not pid:
+        return 0.0
+    fields = _stat_fields(pid)
+    if not fields:
+        return 0.0
+    ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    for child in _children(pid):
+        child_fields = _stat_fields(child)
+        if child_fields:
+            ticks += int(child_fields[11]) + int(child_fields[12])
+    return ticks / CLK_TCK
+
+
+def machine_busy_ticks() -> tuple[int, int]:
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+class CpuMeter:
+    def __init__(self, gunicorn_pid: int | None, postgres_pid: int | None):
+        self.pids = {"gunicorn": gunicorn_pid, "postgres": postgres_pid}
+
+    def snapshot(self) -> dict:
+        busy, total = machine_busy_ticks()
+        return {
+            "client": time.process_time(),
+            "gunicorn": tree_cpu_seconds(self.pids["gunicorn"]),
+            "postgres": tree_cpu_seconds(self.pids["postgres"]),
+            "busy": busy,
+            "total": total,
+        }
+
+    @staticmethod
+    def delta(before: dict, after: dict) -> dict:
+        total = max(1, after["total"] - before["total"])
+        return {
+            "client_cpu_s": after["client"] - before["client"],
+            "gunicorn_cpu_s": after["gunicorn"] - before["gunicorn"],
+            "postgres_cpu_s": after["postgres"] - before["postgres"],
+            "machine_busy_pct": 100.0 * (after["busy"] - before["busy"]) / total,
+        }
+
+
+# --------------------------------------------------------------------------- Django set-up and data
+
+
+def write_settings_module(folder: Path, static_root: Path) -> str:
+    """Production settings with STATIC_ROOT in the temporary folder (collectstatic must not touch the project)."""
+    (folder / "quiz_bench_settings.py").write_text(
+        f"from training_site.settings.production import *  # noqa: F403\n\nSTATIC_ROOT = {str(static_root)!r}\n",
+        encoding="utf-8",
+    )
+    return "quiz_bench_settings"
+
+
+def setup_django(env: dict, folder: Path) -> None:
+    os.environ.update(env)
+    sys.path[:0] = [str(PROJECT), str(folder)]
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def make_people(count: int, seed: int) -> list[dict]:
+    """Teacher records with valid, unique ID numbers and mobiles across Xuchang's districts."""
+    from courses.demo import DISTRICTS, GIVEN, SUBJECTS, SURNAMES, TITLES, make_id_number, make_mobile
+
+    rng = random.Random(seed)
+    ids: set[str] = set()
+    mobiles: set[str] = set()
+    weights = [share for _d, _r, share, _s in DISTRICTS]
+    people = []
+    for _ in range(count):
+        district, region, _share, schools = rng.choices(DISTRICTS, weights=weights)[0]
+        people.append(
+            {
+                "name": rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2)))),
+                "id_number": make_id_number(rng, region, ids),
+                "mobile": make_mobile(rng, mobiles),
+                "school": rng.choice(schools),
+                "district": district,
+                "subject": rng.choice(SUBJECTS),
+                "title": rng.choice(TITLES),
+            }
+        )
+    return people
+
+
+def build_data(groups: dict[str, int], seed: int, password_hash: str) -> dict:
+    """Flush; the bank; an organiser, a programme, the measured quiz and a warm-up quiz; teachers, enrolled.
+
+    groups maps a group name to a count of teachers. Returns the quizzes and, per group, [(pk, mobile)].
+    """
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.utils import timezone
+
+    from accounts.models import OrganisingUnit, Role, User
+    from accounts.services import teachers_bulk_create
+    from courses.models import Enrolment, EnrolmentSource, Kind, Level
+    from courses.services import programme_create
+    from exams.services import quiz_create
+
+    call_command("flush", interactive=False, verbosity=0)
+    call_command("seed_exams", "--no-demo-quizzes", verbosity=0, stdout=io.StringIO())
+    people = make_people(sum(groups.values()), seed)
+    now = timezone.now()
+    today = timezone.localdate()
+    with transaction.atomic():
+        unit = OrganisingUnit.objects.create(name="许昌市教育局政策法规科", short_name="政策法规科")
+        organiser = User.objects.create_user(
+            "bench-organiser", None, name="基准测试组织者", role=Role.ORGANISER, unit=unit, is_staff=True
+        )
+        programme = programme_create(
+            actor=organiser,
+            code=f"FZ{today:%Y-%m%d}",
+            title="2026年市培计划 法治知识培训",
+            level=Level.MUNICIPAL,
+            kind=Kind.ONLINE,
+            start_date=today - timedelta(days=1),
+            end_date=today + timedelta(days=30),
+            credit_hours=Decimal("3"),
+            audience="全市中小学教师",
+        )
+        quizzes = {
+            name: quiz_create(
+                actor=organiser,
+                programme=programme,
+                title=title,
+                **QUESTIONS,
+                time_limit_minutes=30,
+                pass_mark=60,
+                max_attempts=1,
+                opens_at=now - timedelta(minutes=5),
+                closes_at=now + timedelta(hours=3),
+            )
+            for name, title in (("main", "2026年市培计划 法治知识测试"), ("warmup", "预热测试（不计入结果）"))
+        }
+        created = teachers_bulk_create(records=people)
+        pks = [created[person["id_number"]] for person in people]
+        User.objects.filter(pk__in=pks).update(password=password_hash)
+        Enrolment.objects.bulk_create(
+            [Enrolment(programme=programme, teacher_id=pk, source=EnrolmentSource.IMPORT) for pk in pks],
+            batch_size=1000,
+        )
+    result, start = {"quizzes": quizzes, "groups": {}}, 0
+    for name, count in groups.items():
+        result["groups"][name] = [(pks[i], people[i]["mobile"]) for i in range(start, start + count)]
+        start += count
+    return result
+
+
+def token_headers(teacher_pks: list[int]) -> dict[int, dict]:
+    """A DRF token per teacher, created in bulk; returns {teacher pk: request headers}."""
+    from rest_framework.authtoken.models import Token
+
+    tokens = [Token(key=Token.generate_key(), user_id=pk) for pk in teacher_pks]
+    Token.objects.bulk_create(tokens, batch_size=1000)
+    return {token.user_id: {"Authorization": f"Token {token.key}"} for token in tokens}
+
+
+def session_headers(teacher_pks: list[int]) -> dict[int, dict]:
+    """A real signed-in Django session per teacher, written in bulk, plus a CSRF cookie and header."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session as DjangoSession
+    from django.utils import timezone
+    from django.utils.crypto import get_random_string
+
+    from accounts.models import User
+
+    store = SessionStore()
+    users = {user.pk: user for user in User.objects.filter(pk__in=teacher_pks)}
+    expires = timezone.now() + timedelta(seconds=store.get_expiry_age())
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    headers, rows = {}, []
+    for pk in teacher_pks:
+        key = get_random_string(32, alphabet)
+        data = {
+            SESSION_KEY: str(pk),
+            BACKEND_SESSION_KEY: "accounts.backends.IdentifierBackend",
+            HASH_SESSION_KEY: users[pk].get_session_auth_hash(),
+        }
+        rows.append(DjangoSession(session_key=key, session_data=store.encode(data), expire_date=expires))
+        csrf = get_random_string(32)
+        headers[pk] = {"Cookie": f"sessionid={key}; csrftoken={csrf}", "X-CSRFToken": csrf}
+    DjangoSession.objects.bulk_create(rows, batch_size=1000)
+    return headers
+
+
+def make_credentials(mode: str, teacher_pks: list[int]) -> dict[int, dict]:
+    return token_headers(teacher_pks) if mode == "token" else session_headers(teacher_pks)
+
+
+# --------------------------------------------------------------------------- the client
+
+
+class Connection:
+    """One HTTP/1.1 connection (kept alive when the server allows it) for one client thread."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.connection: http.client.HTTPConnection | None = None
+
+    def request(self, method: str, path: str, headers: dict, body: bytes | None = None):
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(HOST, self.port, timeout=60)
+        try:
+            self.connection.request(method, path, body=body, headers={"User-Agent": USER_AGENT, **headers})
+            response = self.connection.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            self.close()
+            raise
+        if response.will_close:
+            self.close()
+        return response.status, response.headers, data
+
+    def post_json(self, path: str, headers: dict, payload: dict | None = None) -> tuple[int, dict | None, float]:
+        """POST a JSON body; returns (status, decoded body or None, milliseconds)."""
+        body = json.dumps(payload or {}).encode()
+        started = time.perf_counter()
+        status, _, data = self.request(
+            "POST", path, {**headers, "Content-Type": "application/json", "Accept": "application/json"}, body
+        )
+        elapsed = (time.perf_counter() - started) * 1000
+        try:
+            decoded = json.loads(data) if data else None
+        except ValueError:
+            decoded = None
+        return status, decoded, elapsed
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+def cookie_value(headers, name: str) -> str | None:
+    for header in headers.get_all("Set-Cookie") or []:
+        if header.startswith(f"{name}="):
+            return header.split(";", 1)[0].split("=", 1)[1]
+    return None
+
+
+def submit(connection: Connection, attempt_id: int, headers: dict) -> dict:
+    status, body, ms = connection.post_json(f"/api/attempts/{attempt_id}/submit/", headers)
+    ok = status == 200 and isinstance(body, dict) and body.get("status") == "submitted" and "score" in body
+    return {
+        "ok": ok,
+        "ms": ms,
+        "error": "" if ok else f"submit {status}",
+        "score": body.get("score") if isinstance(body, dict) else None,
+        "submitted_at": body.get("submitted_at") if isinstance(body, dict) else None,
+    }
+
+
+def teacher_flow(port: int, quiz_id: int, headers: dict, *, deadline: float, seed: int, think_ms: float, race=False):
+    """One teacher: start, 20 autosaves, submit (twice at the same instant with race=True).
+
+    Returns {"ok", "error", "attempt", "latencies": {operation: [ms]}, "score", "submitted_at", ...}.
+    """
+    rng = random.Random(seed)
+    connection = Connection(port)
+    result = {"ok": False, "error": "", "attempt": None, "latencies": {op: [] for op in OPERATIONS}, "answers": 0}
+    try:
+        if time.perf_counter() >= deadline:
+            result["error"] = "time limit"
+            return result
+        status, body, ms = connection.post_json(f"/api/quizzes/{quiz_id}/start/", headers)
+        if status != 201 or not isinstance(body, dict) or len(body.get("questions") or []) != ANSWERS:
+            result["error"] = f"start {status}"
+            return result
+        result["latencies"]["start"].append(ms)
+        attempt_id = result["attempt"] = body["id"]
+        for question in body["questions"]:
+            if think_ms:
+                time.sleep(think_ms * rng.uniform(0.5, 1.5) / 1000)
+            if time.perf_counter() >= deadline:
+                result["error"] = "time limit"
+                return result
+            payload = {"question": question["id"], "options": [rng.choice(question["options"])["id"]]}
+            status, body, ms = connection.post_json(f"/api/attempts/{attempt_id}/answer/", headers, payload)
+            if status != 200:
+                result["error"] = f"autosave {status}"
+                return result
+            result["latencies"]["autosave"].append(ms)
+            result["answers"] += 1
+        if time.perf_counter() >= deadline:
+            result["error"] = "time limit"
+            return result
+        if race:
+            return {**result, **race_submit(port, attempt_id, headers)}
+        outcome = submit(connection, attempt_id, headers)
+        if outcome["ok"]:
+            result["latencies"]["submit"].append(outcome["ms"])
+        result.update(ok=outcome["ok"], error=outcome["error"], score=outcome["score"])
+        result["submitted_at"] = outcome["submitted_at"]
+        return result
+    except (OSError, http.client.HTTPException) as error:
+        result["error"] = type(error).__name__
+        return result
+    finally:
+        connection.close()
+
+
+def race_submit(port: int, attempt_id: int, headers: dict) -> dict:
+    """Two connections submit the same attempt at the same instant; both must answer the same grading."""
+    barrier = threading.Barrier(2)
+    answers: list[dict] = [{}, {}]
+
+    def one(index: int) -> None:
+        connection = Connection(port)
+        try:
+            barrier.wait(timeout=30)
+            answers[index] = submit(connection, attempt_id, headers)
+        except (OSError, http.client.HTTPException, threading.BrokenBarrierError) as error:
+            answers[index] = {"ok": False, "error": type(error).__name__}
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    first, second = answers
+    same = (
+        first.get("ok")
+        and second.get("ok")
+        and (first["score"], first["submitted_at"]) == (second["score"], second["submitted_at"])
+    )
+    return {
+        "ok": bool(same),
+        "error": "" if same else f"race answers differ: {first.get('error') or ''} {second.get('error') or ''}",
+        "score": first.get("score"),
+        "submitted_at": first.get("submitted_at"),
+    }
+
+
+def run_teachers(port, quiz_id, credentials: dict[int, dict], *, time_limit, seed, think_ms, race=False):
+    """All teachers at once, one thread each, released by one barrier; returns (results, elapsed seconds)."""
+    teachers = list(credentials)
+    results: dict[int, dict] = {}
+    gate = threading.Barrier(len(teachers) + 1)
+    deadline = [0.0]
+    finished_at = [0.0]
+    lock = threading.Lock()
+
+    def work(pk: int) -> None:
+        gate.wait()
+        outcome = teacher_flow(
+            port, quiz_id, credentials[pk], deadline=deadline[0], seed=seed + pk, think_ms=think_ms, race=race
+        )
+        with lock:
+            results[pk] = outcome
+            finished_at[0] = time.perf_counter()
+
+    threads = [threading.Thread(target=work, args=(pk,), daemon=True) for pk in teachers]
+    for thread in threads:
+        thread.start()
+    started = time.perf_counter()
+    deadline[0] = started + time_limit
+    gate.wait()
+    for thread in threads:
+        thread.join(timeout=max(1.0, deadline[0] - time.perf_counter() + 90))
+    with lock:
+        return dict(results), max(finished_at[0] - started, 1e-9)
+
+
+def ceiling_phase(port: int, *, threads: int, requests: int, time_limit: float) -> dict:
+    """GET /healthz from `threads` threads at once: the server's request rate for a near-empty request."""
+    remaining = [requests]
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors = [0]
+    gate = threading.Barrier(threads + 1)
+    deadline = [0.0]
+    finished_at = [0.0]
+
+    def work() -> None:
+        connection = Connection(port)
+        gate.wait()
+        try:
+            while time.perf_counter() < deadline[0]:
+                with lock:
+                    if remaining[0] <= 0:
+                        return
+                    remaining[0] -= 1
+                started = time.perf_counter()
+                try:
+                    status, _, _ = connection.request("GET", "/healthz", {})
+                except (OSError, http.client.HTTPException):
+                    status = 0
+                with lock:
+                    if status == 200:
+                        latencies.append((time.perf_counter() - started) * 1000)
+                    else:
+                        errors[0] += 1
+                    finished_at[0] = time.perf_counter()
+        finally:
+            connection.close()
+
+    pool = [threading.Thread(target=work, daemon=True) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    started = time.perf_counter()
+    deadline[0] = started + time_limit
+    gate.wait()
+    for thread in pool:
+        thread.join(timeout=time_limit + 60)
+    elapsed = max(finished_at[0] - started, 1e-9)
+    return {"requests": len(latencies), "errors": errors[0], "rps": len(latencies) / elapsed, **summary(latencies)}
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))
+    return ordered[int(rank) - 1]
+
+
+def summary(values: list[float]) -> dict:
+    return {
+        "n": len(values),
+        "p50_ms": percentile(values, 50),
+        "p95_ms": percentile(values, 95),
+        "p99_ms": percentile(values, 99),
+        "max_ms": max(values) if values else float("nan"),
+    }
+
+
+# --------------------------------------------------------------------------- proofs
+
+
+def sign_in_check(port: int, mobile: str, mode: str) -> bool:
+    """The benchmark password is real: /api/auth/token/ (and with sessions /accounts/login/) accept it."""
+    connection = Connection(port)
+    try:
+        form = urlencode({"username": mobile, "password": PASSWORD}).encode()
+        status, _, body = connection.request(
+            "POST", "/api/auth/token/", {"Content-Type": "application/x-www-form-urlencoded"}, form
+        )
+        if status != 200 or b'"token"' not in body:
+            return False
+        if mode != "session":
+            return True
+        status, headers, body = connection.request("GET", "/accounts/login/", {})
+        csrf = cookie_value(headers, "csrftoken")
+        form_token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+        if status != 200 or not csrf or not form_token:
+            return False
+        form = urlencode(
+            {"csrfmiddlewaretoken": form_token.group(1).decode(), "username": mobile, "password": PASSWORD}
+        )
+        status, headers, _ = connection.request(
+            "POST",
+            "/accounts/login/",
+            {"Cookie": f"csrftoken={csrf}", "Content-Type": "application/x-www-form-urlencoded"},
+            form.encode(),
+        )
+        return status == 302 and bool(cookie_value(headers, "sessionid"))
+    finally:
+        connection.close()
+
+
+def second_submits(port: int, results: dict[int, dict], credentials: dict[int, dict], sample: int) -> dict:
+    """A sample of teachers submits again: the answer must repeat the first grading exactly."""
+    done = [pk for pk, r in results.items() if r["ok"]]
+    chosen = done[:: max(1, len(done) // max(1, sample))][:sample]
+    same = 0
+    connection = Connection(port)
+    try:
+        for pk in chosen:
+            first = results[pk]
+            try:
+                again = submit(connection, first["attempt"], credentials[pk])
+            except (OSError, http.client.HTTPException):
+                continue
+            if again["ok"] and (again["score"], again["submitted_at"]) == (first["score"], first["submitted_at"]):
+                same += 1
+    finally:
+        connection.close()
+    return {"second_submits": len(chosen), "second_submits_same": same}
+
+
+def database_check(quiz_id: int, results: dict[int, dict]) -> dict:
+    """Exactly one graded attempt per teacher, answers saved, score consistent with the key, graded once."""
+    from django.db.models import Count
+    from django.utils.dateparse import parse_datetime
+
+    from exams.models import Attempt, AttemptQuestion, Option
+
+    teachers = list(results)
+    per_teacher = dict(
+        Attempt.objects.filter(quiz_id=quiz_id, teacher_id__in=teachers)
+        .values_list("teacher_id")
+        .annotate(n=Count("id"))
+    )
+    attempts = {a.teacher_id: a for a in Attempt.objects.filter(quiz_id=quiz_id, teacher_id__in=teachers)}
+    items: dict[int, list] = {}
+    for attempt_id, question_id, selected, points in AttemptQuestion.objects.filter(
+        attempt__quiz_id=quiz_id, attempt__teacher_id__in=teachers
+    ).values_list("attempt_id", "question_id", "selected", "points"):
+        items.setdefault(attempt_id, []).append((question_id, selected, points))
+    key: dict[int, set[int]] = {}
+    for question_id, option_id in Option.objects.filter(is_correct=True).values_list("question_id", "pk"):
+        key.setdefault(question_id, set()).add(option_id)
+
+    problems: dict[str, int] = {}
+
+    def problem(name: str) -> None:
+        problems[name] = problems.get(name, 0) + 1
+
+    graded_ok = 0
+    for pk in teachers:
+        count = per_teacher.get(pk, 0)
+        if count != 1:
+            problem("missing attempt" if count == 0 else "more than one attempt")
+            continue
+        attempt = attempts[pk]
+        if attempt.status != "submitted" or attempt.score is None or attempt.submitted_at is None:
+            problem(f"not graded ({attempt.status})")
+            continue
+        mine = items.get(attempt.pk, [])
+        if len(mine) != ANSWERS or any(not selected for _q, selected, _p in mine):
+            problem("answers not all saved")
+            continue
+        if any(points is None for _q, _s, points in mine):
+            problem("item without points")
+            continue
+        expected = sum(
+            Decimal(1) if set(selected) == key.get(question_id, set()) else Decimal(0)
+            for question_id, selected, _points in mine
+        )
+        if (expected / ANSWERS * 100).quantize(Decimal("0.01")) != attempt.score:
+            problem("score differs from the key")
+            continue
+        first = results[pk]
+        if not first.get("submitted_at") or parse_datetime(first["submitted_at"]) != attempt.submitted_at:
+            problem("submitted_at differs from the first submit")
+            continue
+        if Decimal(str(first.get("score"))) != attempt.score:
+            problem("score differs from the first submit")
+            continue
+        graded_ok += 1
+    return {
+        "teachers": len(teachers),
+        "attempts_in_db": sum(per_teacher.values()),
+        "graded_ok": graded_ok,
+        "problems": problems,
+    }
+
+
+# --------------------------------------------------------------------------- one run
+
+
+def one_run(args, level: int, run: int, port: int, meter: CpuMeter, password_hash: str) -> dict:
+    warm = max(20, min(level, 50))
+    data = build_data(
+        {"main": level, "race": args.race, "warmup": warm},
+        seed=20261125 + 1000 * level + run,
+        password_hash=password_hash,
+    )
+    quiz, warm_quiz = data["quizzes"]["main"].pk, data["quizzes"]["warmup"].pk
+    main = [pk for pk, _ in data["groups"]["main"]]
+    race = [pk for pk, _ in data["groups"]["race"]]
+    warmup = [pk for pk, _ in data["groups"]["warmup"]]
+    credentials = make_credentials(args.auth, main + race + warmup)
+    signed_in = sign_in_check(port, data["groups"]["main"][0][1], args.auth)
+
+    # Warm-up on another quiz: every worker imports, compiles and connects before the measured phase.
+    run_teachers(port, warm_quiz, {pk: credentials[pk] for pk in warmup}, time_limit=60, seed=7, think_ms=0)
+    ceiling = ceiling_phase(
+        port, threads=level, requests=max(args.ceiling_requests, 2 * level), time_limit=args.time_limit
+    )
+    log(f"  run {run + 1}: /healthz {ceiling['rps']:.0f} req/s with {level} threads; {level} teachers take the quiz")
+
+    before = meter.snapshot()
+    results, elapsed = run_teachers(
+        port,
+        quiz,
+        {pk: credentials[pk] for pk in main},
+        time_limit=args.time_limit,
+        seed=1000 * run,
+        think_ms=args.think_ms,
+    )
+    cpu = CpuMeter.delta(before, meter.snapshot())
+    for pk in main:  # a teacher whose thread never reported (hard limit) counts as not done
+        results.setdefault(pk, {"ok": False, "error": "no answer", "latencies": {op: [] for op in OPERATIONS}})
+    latencies = {op: [ms for r in results.values() for ms in r["latencies"][op]] for op in OPERATIONS}
+    requests = sum(len(values) for values in latencies.values())
+    errors: dict[str, int] = {}
+    for r in results.values():
+        if not r["ok"]:
+            errors[r["error"]] = errors.get(r["error"], 0) + 1
+
+    again = second_submits(port, results, credentials, args.dup_sample)
+    raced, _ = run_teachers(
+        port, quiz, {pk: credentials[pk] for pk in race}, time_limit=120, seed=99, think_ms=0, race=True
+    )
+    check = database_check(quiz, results)
+    race_check = database_check(quiz, raced) if raced else {"graded_ok": 0, "teachers": 0, "problems": {}}
+    attempts = sum(1 for r in results.values() if r["ok"])
+    graded_once = (
+        check["graded_ok"] == level
+        and again["second_submits_same"] == again["second_submits"]
+        and sum(1 for r in raced.values() if r["ok"]) == len(race)
+        and race_check["graded_ok"] == len(race)
+    )
+    result = {
+        "level": level,
+        "run": run + 1,
+        "signed_in_through_api": signed_in,
+        "attempts": attempts,
+        "errors": errors,
+        "elapsed_s": elapsed,
+        "requests": requests,
+        "rps": requests / elapsed,
+        **{op: summary(latencies[op]) for op in OPERATIONS},
+        "all": summary([ms for values in latencies.values() for ms in values]),
+        **cpu,
+        "ceiling": ceiling,
+        **again,
+        "race_teachers": len(race),
+        "race_same": sum(1 for r in raced.values() if r["ok"]),
+        "race_db_ok": race_check["graded_ok"],
+        "db": check,
+        "graded_once": graded_once,
+    }
+    log(
+        f"  run {run + 1}: {attempts}/{level} teachers in {elapsed:.1f} s, {result['rps']:.0f} req/s; p95 start "
+        f"{result['start']['p95_ms']:.0f} autosave {result['autosave']['p95_ms']:.0f} submit "
+        f"{result['submit']['p95_ms']:.0f} ms; DB {check['graded_ok']}/{level} graded once {check['problems'] or ''}"
+    )
+    return result
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def profile_in_process(args, password_hash: str, meter: CpuMeter, top: int = 25) -> None:
+    """SQL and cProfile of autosave and submit requests made through Django's test client (no HTTP)."""
+    from django.db import connection
+    from django.test import Client as DjangoClient
+    from django.test.utils import CaptureQueriesContext
+
+    count = args.profile_count
+    data = build_data({"profile": count}, seed=4242, password_hash=password_hash)
+    quiz = data["quizzes"]["main"].pk
+    pks = [pk for pk, _ in data["groups"]["profile"]]
+    credentials = make_credentials(args.auth, pks)
+    clients = {}
+    for pk in pks:
+        extra = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in credentials[pk].items()}
+        clients[pk] = DjangoClient(HTTP_HOST=HOST, HTTP_ACCEPT="application/json", **extra)
+
+    def post(pk, path, payload=None):
+        response = clients[pk].post(path, data=json.dumps(payload or {}), content_type="application/json")
+        return response.status_code, response.json()
+
+    papers = {}
+    started = time.perf_counter()
+    for pk in pks:
+        status, body = post(pk, f"/api/quizzes/{quiz}/start/")
+        assert status == 201, (status, body)
+        papers[pk] = body
+    start_ms = 1000 * (time.perf_counter() - started) / count
+    rng = random.Random(5)
+
+    def answer(pk, question):
+        payload = {"question": question["id"], "options": [rng.choice(question["options"])["id"]]}
+        status, body = post(pk, f"/api/attempts/{papers[pk]['id']}/answer/", payload)
+        assert status == 200, (status, body)
+
+    for title, action in (
+        ("autosave", lambda: answer(pks[0], papers[pks[0]]["questions"][0])),
+        ("submit", lambda: post(pks[0], f"/api/attempts/{papers[pks[0]]['id']}/submit/")),
+    ):
+        if title == "submit":
+            for question in papers[pks[0]]["questions"][1:]:
+                answer(pks[0], question)
+        with CaptureQueriesContext(connection) as queries:
+            action()
+        total = sum(float(q["time"]) for q in queries.captured_queries)
+        print(f"\n--- SQL of one {title} request: {len(queries.captured_queries)} statements, {1000 * total:.1f} ms")
+        for query in queries.captured_queries:
+            print(f"  {query['time']:>6}s  {query['sql'][:160]}")
+
+    # What CONN_MAX_AGE=0 adds to every request: a new PostgreSQL connection (a backend forked for it).
+    before = meter.snapshot()
+    started = time.perf_counter()
+    for _ in range(100):
+        connection.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    connect_ms = 1000 * (time.perf_counter() - started) / 100
+    cpu = CpuMeter.delta(before, meter.snapshot())
+    print(
+        f"\n--- a new database connection + SELECT 1 (what CONN_MAX_AGE=0 adds to every request): {connect_ms:.2f} ms "
+        f"wall, {10 * cpu['client_cpu_s']:.2f} ms CPU in Django, {10 * cpu['postgres_cpu_s']:.2f} ms CPU in PostgreSQL"
+    )
+
+    for title in ("autosave", "submit"):
+        profiler = cProfile.Profile()
+        calls = 0
+        started = time.perf_counter()
+        profiler.enable()
+        for pk in pks[1:]:
+            if title == "autosave":
+                for question in papers[pk]["questions"]:
+                    answer(pk, question)
+                    calls += 1
+            else:
+                status, body = post(pk, f"/api/attempts/{papers[pk]['id']}/submit/")
+                assert status == 200 and body["status"] == "submitted", (status, body)
+                calls += 1
+        profiler.disable()
+        elapsed = time.perf_counter() - started
+        print(
+            f"\n--- in-process ({args.auth} auth, test client, no HTTP, one kept database connection): "
+            f"{calls} {title} requests, {1000 * elapsed / calls:.2f} ms each (start: {start_ms:.2f} ms each)"
+        )
+        for order in ("cumulative", "tottime"):
+            stream = io.StringIO()
+            pstats.Stats(profiler, stream=stream).strip_dirs().sort_stats(order).print_stats(top)
+            print(f"\n--- cProfile of {title}, top {top} by {order}")
+            print("\n".join(stream.getvalue().splitlines()[6:]))
+
+
+# --------------------------------------------------------------------------- output
+
+
+def fmt(value: float) -> str:
+    return f"{value:.0f}" if value == value else "-"
+
+
+def med(values) -> float:
+    values = [v for v in values if v == v]
+    return round(statistics.median(values), 1) if values else float("nan")
+
+
+def summarise(level: int, runs: list[dict]) -> dict:
+    return {
+        "level": level,
+        "runs": len(runs),
+        "attempts": int(statistics.median(r["attempts"] for r in runs)),
+        "rps": med(r["rps"] for r in runs),
+        "elapsed_s": med(r["elapsed_s"] for r in runs),
+        **{
+            op: {f"p{p}_ms": med(r[op][f"p{p}_ms"] for r in runs) for p in (50, 95, 99)} | {"n": runs[0][op]["n"]}
+            for op in OPERATIONS
+        },
+        "ceiling_rps": med(r["ceiling"]["rps"] for r in runs),
+        "ceiling_p95_ms": med(r["ceiling"]["p95_ms"] for r in runs),
+        "errors": sum(sum(r["errors"].values()) for r in runs),
+        "graded_once": all(r["graded_once"] for r in runs),
+        "second_submits": sum(r["second_submits"] for r in runs),
+        "second_submits_same": sum(r["second_submits_same"] for r in runs),
+        "race_pairs": sum(r["race_teachers"] for r in runs),
+        "race_same": sum(r["race_same"] for r in runs),
+        "gunicorn_cpu_ms_per_request": med(1000 * r["gunicorn_cpu_s"] / max(1, r["requests"]) for r in runs),
+        "postgres_cpu_ms_per_request": med(1000 * r["postgres_cpu_s"] / max(1, r["requests"]) for r in runs),
+        "client_cpu_ms_per_request": med(1000 * r["client_cpu_s"] / max(1, r["requests"]) for r in runs),
+        "machine_busy_pct": med(r["machine_busy_pct"] for r in runs),
+    }
+
+
+def no_nan(value):
+    """NaN (no sample) as null, so that the last line is strict JSON."""
+    if isinstance(value, dict):
+        return {key: no_nan(item) for key, item in value.items()}
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def target_met(summaries: list[dict]) -> bool:
+    at = [s for s in summaries if s["level"] == TARGET_LEVEL]
+    latency = all(s["autosave"]["p95_ms"] < TARGET_P95_MS and s["submit"]["p95_ms"] < TARGET_P95_MS for s in at)
+    return bool(at) and latency and all(s["graded_once"] and s["attempts"] == s["level"] for s in summaries)
+
+
+def print_table(args, all_runs: dict[int, list[dict]], summaries: list[dict]) -> None:
+    server = f"{args.workers} {args.worker_class} workers" + (
+        f" x {args.threads} threads" if args.worker_class == "gthread" else ""
+    )
+    print(
+        f"\nQuiz load: gunicorn {server}, CONN_MAX_AGE={args.conn_max_age}, {args.auth} auth, think "
+        f"{args.think_ms:.0f} ms, PostgreSQL 15, {os.cpu_count()} cores, {ANSWERS} answers per teacher"
+    )
+    header = (
+        f"{'N':>4} {'run':>3} {'done':>5} {'err':>4} {'time s':>6} {'req/s':>5} | {'start p50/p95/p99':>17} | "
+        f"{'autosave p50/p95/p99':>20} | {'submit p50/p95/p99':>18} | {'healthz/s':>9} {'2nd':>7} {'race':>7} "
+        f"{'DB once':>8} | {'cpu ms g/pg/cl':>14} {'busy%':>5}"
+    )
+    print(header)
+    print("-" * len(header))
+
+    def triple(stats: dict) -> str:
+        return f"{fmt(stats['p50_ms'])}/{fmt(stats['p95_ms'])}/{fmt(stats['p99_ms'])}"
+
+    for level, runs in all_runs.items():
+        for r in runs:
+            per = max(1, r["requests"])
+            cpu = (
+                f"{1000 * r['gunicorn_cpu_s'] / per:.1f}/{1000 * r['postgres_cpu_s'] / per:.1f}/"
+                f"{1000 * r['client_cpu_s'] / per:.1f}"
+            )
+            print(
+                f"{level:>4} {r['run']:>3} {r['attempts']:>5} {sum(r['errors'].values()):>4} {r['elapsed_s']:>6.1f} "
+                f"{r['rps']:>5.0f} | {triple(r['start']):>17} | {triple(r['autosave']):>20} | "
+                f"{triple(r['submit']):>18} | {r['ceiling']['rps']:>9.0f} "
+                f"{r['second_submits_same']:>3}/{r['second_submits']:<3} {r['race_same']:>3}/{r['race_teachers']:<3} "
+                f"{r['db']['graded_ok']:>4}/{level:<3} | {cpu:>14} {r['machine_busy_pct']:>5.0f}"
+            )
+    print("-" * len(header))
+    for s in summaries:
+        print(
+            f"N={s['level']}: median of {s['runs']} runs: {s['attempts']} attempts, {s['rps']:.0f} req/s; "
+            f"p50/p95/p99 ms start {s['start']['p50_ms']:.0f}/{s['start']['p95_ms']:.0f}/{s['start']['p99_ms']:.0f}, "
+            f"autosave {s['autosave']['p50_ms']:.0f}/{s['autosave']['p95_ms']:.0f}/{s['autosave']['p99_ms']:.0f}, "
+            f"submit {s['submit']['p50_ms']:.0f}/{s['submit']['p95_ms']:.0f}/{s['submit']['p99_ms']:.0f}; "
+            f"/healthz {s['ceiling_rps']:.0f} req/s; graded once: {'yes' if s['graded_once'] else 'NO'}"
+        )
+    print(
+        f"target (N={TARGET_LEVEL}: autosave and submit p95 < {TARGET_P95_MS:.0f} ms; every attempt graded once): "
+        f"{'MET' if target_met(summaries) else 'MISSED'}"
+    )
+    print(
+        "latencies in ms per request; done = teachers who submitted; 2nd = second submits answering the same "
+        "grading; race = teachers whose two simultaneous submits answered the same grading; DB once = teachers "
+        "with exactly one attempt, submitted, all answers and points saved, score = key, submitted_at = first "
+        "submit's; cpu = CPU ms per request of gunicorn / PostgreSQL / this client; busy% of all cores"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--levels", type=int, nargs="+", default=[100, 500], help="concurrent teachers")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--time-limit", type=float, default=300.0, help="hard limit of each measured phase, s")
+    parser.add_argument("--think-ms", type=float, default=0.0, help="mean pause before each answer, ms")
+    parser.add_argument("--auth", choices=["token", "session"], default="token")
+    parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker with gthread")
+    parser.add_argument("--conn-max-age", type=int, default=0, help="CONN_MAX_AGE of the server (project default 0)")
+    parser.add_argument("--ceiling-requests", type=int, default=2000)
+    parser.add_argument("--dup-sample", type=int, default=50, help="teachers who submit a second time")
+    parser.add_argument("--race", type=int, default=20, help="extra teachers who submit twice at the same instant")
+    parser.add_argument("--profile", action="store_true", help="SQL + cProfile of in-process autosave and submit")
+    parser.add_argument("--profile-count", type=int, default=51, help="teachers in the profile (20 autosaves each)")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="quiz-bench-"))
+    postgres = None if os.environ.get("DATABASE_URL") else Postgres()
+    server = None
+    try:
+        database_url = postgres.start() if postgres else os.environ["DATABASE_URL"]
+        if not database_url.startswith(("postgres://", "postgresql://")):
+            sys.exit("DATABASE_URL must be a PostgreSQL URL (postgres://…).")
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": write_settings_module(folder, folder / "static"),
+            "PYTHONPATH": os.pathsep.join([str(folder), str(PROJECT)]),
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "ALLOWED_HOSTS": HOST,
+            "SECURE_SSL_REDIRECT": "false",
+            "DATABASE_URL": database_url,
+            "CONN_MAX_AGE": str(args.conn_max_age),
+            "LOG_LEVEL": "WARNING",
+        }
+        log(f"database {database_url}; migrating and collecting static files into {folder} ...")
+        setup_django(env, folder)
+        from django.contrib.auth.hashers import make_password
+
+        password_hash = make_password(PASSWORD)  # hashed once, assigned to every teacher
+        server = Gunicorn(env=env, args=args, log_path=folder / "gunicorn.log")
+        server.start()
+        log(f"gunicorn on http://{HOST}:{server.port} ({' '.join(server.command[1:])})")
+        meter = CpuMeter(server.process.pid, postgres.pid() if postgres else None)
+        all_runs: dict[int, list[dict]] = {}
+        for level in args.levels:
+            log(f"N={level} concurrent teachers")
+            all_runs[level] = [
+                one_run(args, level, run, server.port, meter, password_hash) for run in range(args.repeat)
+            ]
+        summaries = [summarise(level, runs) for level, runs in all_runs.items()]
+        print_table(args, all_runs, summaries)
+        if args.profile:
+            profile_in_process(args, password_hash, meter)
+        figures = {
+            "date": RUN_DATE,
+            "cores": os.cpu_count(),
+            "server": {
+                "workers": args.workers,
+                "worker_class": args.worker_class,
+                "threads": args.threads if args.worker_class == "gthread" else 1,
+                "conn_max_age": args.conn_max_age,
+                "auth": args.auth,
+                "think_ms": args.think_ms,
+            },
+            "levels": {
+                str(s["level"]): {
+                    "rps": s["rps"],
+                    **{op: {k: s[op][k] for k in ("p50_ms", "p95_ms", "p99_ms")} for op in OPERATIONS},
+                    "attempts": s["attempts"],
+                    "graded_once": s["graded_once"],
+                    "errors": s["errors"],
+                    "elapsed_s": s["elapsed_s"],
+                    "healthz_rps": s["ceiling_rps"],
+                    "runs": s["runs"],
+                }
+                for s in summaries
+            },
+            "target_p95_ms": TARGET_P95_MS,
+            "target_met": target_met(summaries),
+        }
+        print(json.dumps(no_nan(figures), ensure_ascii=False))
+    finally:
+        if server:
+            server.stop()
+        if postgres:
+            postgres.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
