@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from import_export.fields import Field
 from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.resources import Resource
-from import_export.results import Error, Result, RowResult
+from import_export.results import RowResult
 
 from accounts.identity import mask_id_number
 from accounts.models import User
@@ -22,10 +22,9 @@ from .excel import XLSX_CONTENT_TYPE, WorkbookRefused
 from .models import Programme
 from .roster import CANONICAL_HEADERS, FIELDS, RosterHasErrors, RosterReport, RosterRow, roster_commit, roster_preview
 from .selectors import programme_can_manage, programmes_visible_to
-from .xlsx_admin import RawXLSX, UploadStorage
+from .xlsx_admin import PREVIEW_ROWS, FileError, RawXLSX, ReportResult, UploadStorage
 
 # The preview page lists at most this many rows of each kind; the counts cover the whole file.
-PREVIEW_ROWS = 500
 ROW_HEADER = "行号"
 NOTE_HEADER = "说明"
 
@@ -93,32 +92,10 @@ class RosterConfirmImportForm(ConfirmImportForm):
 # ---- The resource: courses.roster does the work, the Result only reports it.
 
 
-class RosterFileError(Error):
-    """A file refused as a whole (not .xlsx, no header row…): the message, no traceback."""
-
-    traceback = ""
-
-
-class RosterResult(Result):
+class RosterResult(ReportResult):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.report: RosterReport | None = None
         self.programme: Programme | None = None
-        self.shown_rows = PREVIEW_ROWS
-
-    @property
-    def summary(self) -> dict | None:
-        return self.report.as_dict() if self.report else None
-
-    @property
-    def error_row_count(self) -> int:
-        return len(self.report.error_rows) if self.report else 0
-
-    @property
-    def truncated(self) -> bool:
-        return bool(self.report) and (
-            self.error_row_count > PREVIEW_ROWS or len(self.report.rows) - self.error_row_count > PREVIEW_ROWS
-        )
 
 
 _IMPORT_TYPES = {
@@ -170,7 +147,7 @@ class RosterResource(Resource):
         except WorkbookRefused as error:
             if raise_errors:
                 raise
-            result.append_base_error(RosterFileError(error))
+            result.append_base_error(FileError(error))
             return result
         self._fill(result, report)
         return result

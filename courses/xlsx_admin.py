@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.http import Http404
 from django.template.response import TemplateResponse
 from import_export.formats.base_formats import XLSX
+from import_export.results import Error, Result
 from import_export.tmp_storages import BaseStorage
 
 from .excel import XLSX_CONTENT_TYPE
@@ -94,3 +95,35 @@ def refused_on_confirm(model_admin, request, *, result, form, title: str) -> Tem
     }
     request.current_app = model_admin.admin_site.name
     return TemplateResponse(request, [model_admin.import_template_name], context, status=400)
+
+
+PREVIEW_ROWS = 500  # the preview lists at most this many rows of each kind; the counts cover the whole file
+
+
+class FileError(Error):
+    """A file refused as a whole (not .xlsx, no header row…): the message, no traceback."""
+
+    traceback = ""
+
+
+class ReportResult(Result):
+    """import-export's Result around one of our reports (anything with rows, error_rows and as_dict())."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.report = None
+        self.shown_rows = PREVIEW_ROWS
+
+    @property
+    def summary(self) -> dict | None:
+        return self.report.as_dict() if self.report else None
+
+    @property
+    def error_row_count(self) -> int:
+        return len(self.report.error_rows) if self.report else 0
+
+    @property
+    def truncated(self) -> bool:
+        return bool(self.report) and (
+            self.error_row_count > PREVIEW_ROWS or len(self.report.rows) - self.error_row_count > PREVIEW_ROWS
+        )

@@ -17,12 +17,20 @@ from import_export.admin import ExportActionMixin, ImportMixin
 from import_export.fields import Field
 from import_export.forms import ConfirmImportForm, ExportForm, ImportForm
 from import_export.resources import Resource
-from import_export.results import Error, Result, RowResult
+from import_export.results import RowResult
 
 from accounts.admin import RoleAccessMixin, is_back_office
 from courses.admin import ProgrammeScopedAdmin
 from courses.excel import XLSX_CONTENT_TYPE, WorkbookRefused
-from courses.xlsx_admin import RawDataset, RawXLSX, UploadStorage, refused_on_confirm
+from courses.xlsx_admin import (
+    PREVIEW_ROWS,
+    FileError,
+    RawDataset,
+    RawXLSX,
+    ReportResult,
+    UploadStorage,
+    refused_on_confirm,
+)
 
 from .models import Option, Question, QuestionKind, Quiz
 from .question_io import (
@@ -92,7 +100,6 @@ class OptionInline(admin.TabularInline):
 
 # ---- The question bank as .xlsx: the file kept as bytes, read and written by exams.question_io only.
 
-PREVIEW_ROWS = 500  # the preview lists at most this many rows of each kind; the counts cover the whole file
 ROW_HEADER = "行号"
 NOTE_HEADER = "说明"
 _IMPORT_TYPES = {"new": RowResult.IMPORT_TYPE_NEW, "unchanged": RowResult.IMPORT_TYPE_SKIP}
@@ -132,35 +139,10 @@ class QuestionConfirmImportForm(ConfirmImportForm):
     sheet = forms.CharField(required=False, widget=forms.HiddenInput())
 
 
-class QuestionFileError(Error):
-    """A file refused as a whole (not .xlsx, no header row…): the message, no traceback."""
-
-    traceback = ""
-
-
-class QuestionResult(Result):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.report: QuestionReport | None = None
-        self.shown_rows = PREVIEW_ROWS
-
-    @property
-    def summary(self) -> dict | None:
-        return self.report.as_dict() if self.report else None
-
-    @property
-    def error_row_count(self) -> int:
-        return len(self.report.error_rows) if self.report else 0
-
+class QuestionResult(ReportResult):
     @property
     def differing_count(self) -> int:
         return sum(1 for row in self.report.rows if row.differs and not row.errors) if self.report else 0
-
-    @property
-    def truncated(self) -> bool:
-        return bool(self.report) and (
-            self.error_row_count > PREVIEW_ROWS or len(self.report.rows) - self.error_row_count > PREVIEW_ROWS
-        )
 
 
 class QuestionResource(Resource):
@@ -206,7 +188,7 @@ class QuestionResource(Resource):
         except WorkbookRefused as error:
             if raise_errors:
                 raise
-            result.append_base_error(QuestionFileError(error))
+            result.append_base_error(FileError(error))
             return result
         self._fill(result, report)
         return result
