@@ -209,6 +209,10 @@ def attempt_start(*, quiz: Quiz, teacher: User, now=None) -> Attempt:
         raise QuizRefused(f"测试已于 {timezone.localtime(quiz.closes_at):%Y-%m-%d %H:%M} 关闭。", status=403)
     used = Attempt.objects.filter(quiz=quiz, teacher=teacher).count()
     if used >= quiz.max_attempts:
+        # A simultaneous start may have just created the last attempt: resume it rather than refuse.
+        open_attempt = Attempt.objects.filter(quiz=quiz, teacher=teacher, status=AttemptStatus.OPEN).first()
+        if open_attempt:
+            return open_attempt
         raise QuizRefused(f"您已用完全部 {quiz.max_attempts} 次作答机会。", status=403)
     drawn = _draw(quiz, random.Random(secrets.randbits(64)))
     try:
