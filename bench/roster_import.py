@@ -15,8 +15,11 @@ districts) and measures:
 floor, preview and commit run --repeat times (default 3) and the median is reported; the
 baseline runs once per size, and when its time at the largest size, extrapolated linearly from
 the previous size, would exceed --baseline-limit seconds it is not run but extrapolated (the
-output says so). Peak memory of commit is tracemalloc's peak of Python allocations, measured in
-a separate, untimed run (tracemalloc slows Python code down).
+output says so). Every step is timed in wall-clock seconds and in CPU seconds (this process plus,
+for a PostgreSQL server on the same machine, its backend process, read from /proc): other work on
+a shared machine inflates the first much more than the second. Peak memory of commit is
+tracemalloc's peak of Python allocations, measured in a separate, untimed run (tracemalloc slows
+Python code down). Results are in docs/BENCHMARKS.md.
 
 Run it from the project folder:
 
