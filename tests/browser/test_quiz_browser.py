@@ -50,6 +50,8 @@ def test_quiz_survives_a_reload_and_shows_score_and_review(live_server, phone):
         answer(item)
     phone.wait_for_function("document.getElementById('save-state').textContent === '已保存'")
     assert phone.inner_text("#answered") == "3"
+    saved = {item.question_id: sorted(item.selected) for item in AttemptQuestion.objects.filter(attempt=attempt)}
+    assert all(saved[item.question_id] == sorted(correct[item.question_id]) for item in items[:3])
 
     phone.reload()
     phone.wait_for_selector("#attempt")
@@ -59,8 +61,7 @@ def test_quiz_survives_a_reload_and_shows_score_and_review(live_server, phone):
             assert phone.is_checked(f"input[name=q{item.question_id}][value='{option_id}']")
     for item in items[3:]:
         answer(item)
-    phone.wait_for_function("document.getElementById('save-state').textContent === '已保存'")
-    phone.click("#submit-form button")
+    phone.click("#submit-form button")  # straight away: the page hands in only after the last saves land
     phone.wait_for_selector("#quiz-result")
     assert "100 分" in phone.inner_text("#quiz-result")
     assert "答案与解析" in phone.inner_text("main")
