@@ -6,6 +6,8 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from training_site.bulk import insert_rows
+
 from .identity import normalise_id_number, normalise_mobile
 from .models import District, Role, User
 
@@ -126,9 +128,7 @@ def teachers_bulk_create(*, records: list[dict]) -> dict[str, int]:
     Call inside the caller's transaction.
     """
     unusable = make_password(None)
-    User.objects.bulk_create(
-        [User(role=Role.TEACHER, password=unusable, **record) for record in records], batch_size=1000
-    )
+    insert_rows(User, [{**record, "role": Role.TEACHER, "password": unusable} for record in records])
     numbers = [record["id_number"] for record in records]
     found: dict[str, int] = {}
     for start in range(0, len(numbers), 2000):

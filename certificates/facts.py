@@ -143,7 +143,10 @@ def facts_refresh(
 def facts_add_new(*, programme_id: int, teacher_ids: list[int]) -> None:
     """Facts for enrolments just inserted in bulk (a roster import): nothing attended, taken or
     certified yet. One INSERT … SELECT, since building 20,000 rows in Python cost 2.5 s of a
-    20,000-row import (bench/roster_import.py); the ORM has no INSERT … SELECT."""
+    20,000-row import (bench/roster_import.py); the ORM has no INSERT … SELECT. Enrolments that
+    already have their fact are skipped by the unique key (ON CONFLICT), not by NOT EXISTS: inside
+    the import's transaction the tables have no statistics yet, and PostgreSQL planned NOT EXISTS
+    as a scan of the facts table per row (1.6 s for 20,000 rows)."""
     if not teacher_ids:
         return
     from accounts.models import User
@@ -159,7 +162,7 @@ def facts_add_new(*, programme_id: int, teacher_ids: list[int]) -> None:
                %s, 0, NULL, %s, 0, %s, %s, %s
         FROM {enrolments} e JOIN {users} u ON u.id = e.teacher_id
         WHERE e.programme_id = %s AND e.status = %s AND u.role = %s
-          AND NOT EXISTS (SELECT 1 FROM {facts} f WHERE f.enrolment_id = e.id)
+        ON CONFLICT (enrolment_id) DO NOTHING
     """
     params = [
         programme.year, programme.level, programme.start_date.month, False, programme.sessions.count(),

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from accounts.identity import id_number_error, mask_id_number, mobile_error, normalise_id_number, normalise_mobile
 from accounts.models import District, Role, User
 from accounts.services import teachers_bulk_create, teachers_bulk_update
+from training_site.bulk import gc_paused, insert_rows
 
 from .excel import WorkbookRefused, build_workbook, check_upload, read_sheet
 from .models import Enrolment, EnrolmentSource, EnrolmentStatus, Programme
@@ -308,8 +309,9 @@ def roster_preview(
     """What importing this file would do; writes nothing."""
     if not programme_can_manage(user=actor, programme=programme):
         raise PermissionDenied("您无权为该培训项目导入名单。")
-    report = parse_roster(data, filename=filename, sheet=sheet)
-    _compare_with_database(report, programme)
+    with gc_paused():
+        report = parse_roster(data, filename=filename, sheet=sheet)
+        _compare_with_database(report, programme)
     return report
 
 
@@ -324,15 +326,16 @@ def roster_commit(
     if not programme_can_manage(user=actor, programme=programme):
         raise PermissionDenied("您无权为该培训项目导入名单。")
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
-    report = parse_roster(data, filename=filename, sheet=sheet)
-    _compare_with_database(report, programme)
-    if report.errors:
-        raise RosterHasErrors(report)
-    if progress:
-        progress(f"已读取并检查 {len(report.rows)} 行，正在写入…")
     try:
-        with transaction.atomic():
-            _apply(report, programme)
+        with gc_paused():
+            report = parse_roster(data, filename=filename, sheet=sheet)
+            _compare_with_database(report, programme)
+            if report.errors:
+                raise RosterHasErrors(report)
+            if progress:
+                progress(f"已读取并检查 {len(report.rows)} 行，正在写入…")
+            with transaction.atomic():
+                _apply(report, programme)
     except IntegrityError as error:
         raise WorkbookRefused(
             "导入时数据被其他操作同时修改（如同一教师被另一份名单导入），本次未导入任何数据，请重新导入。"
@@ -362,13 +365,13 @@ def _apply(report: RosterReport, programme: Programme) -> None:
         Enrolment.objects.filter(pk__in=reactivate).update(
             status=EnrolmentStatus.ENROLLED, source=EnrolmentSource.IMPORT
         )
-    Enrolment.objects.bulk_create(
+    insert_rows(
+        Enrolment,
         [
-            Enrolment(programme=programme, teacher_id=row.teacher_pk, source=EnrolmentSource.IMPORT)
+            {"programme_id": programme.pk, "teacher_id": row.teacher_pk, "source": EnrolmentSource.IMPORT}
             for row in new_rows
             if not row.enrolment_pk
         ],
-        batch_size=1000,
     )
     enrolments_bulk_created.send(
         sender=Enrolment,

@@ -6,8 +6,9 @@ import zipfile
 
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError
+from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import Role, User
@@ -57,6 +58,12 @@ def test_messy_but_valid_roster_is_read_and_imported(organiser, programme):
     wang = User.objects.get(id_number=ID1)
     assert wang.name == "王永浩" and wang.mobile == "13911110000" and wang.role == Role.TEACHER
     assert not wang.has_usable_password()
+    # written without model instances (training_site.bulk): the model's defaults still apply
+    assert wang.is_active and not wang.is_staff and not wang.is_superuser and not wang.must_change_password
+    assert wang.username is None and wang.unit_id is None and wang.last_login is None
+    assert abs((timezone.now() - wang.date_joined).total_seconds()) < 60
+    enrolment = Enrolment.objects.get(teacher=wang)
+    assert enrolment.status == "enrolled" and abs((timezone.now() - enrolment.enrolled_at).total_seconds()) < 60
     li = User.objects.get(id_number=ID2)
     assert li.name == "李明" and li.district == "魏都区"
     assert User.objects.get(id_number=ID3).mobile == "13911110002"
@@ -147,16 +154,28 @@ def test_capacity_is_checked_per_row(organiser):
     assert "超出项目名额" in report.errors[0]["message"]
 
 
-def test_failure_at_the_database_on_the_last_row_leaves_nothing(organiser, programme, monkeypatch):
+def test_failure_at_the_database_on_the_last_row_leaves_nothing(organiser, programme):
     data = roster_bytes([["甲", ID1, "13911110000", "学校", "魏都区"], ["乙", ID2, "13911110001", "学校", "魏都区"]])
 
-    # The database refuses the last write of the import (the enrolments), after the
-    # teachers were inserted: as when another import enrols the same teacher at that moment.
-    def refusing_bulk_create(objs, *args, **kwargs):
-        assert User.objects.filter(id_number__in=[ID1, ID2]).count() == 2  # teachers already written
-        raise IntegrityError("UNIQUE constraint failed: courses_enrolment.programme_id, courses_enrolment.teacher_id")
-
-    monkeypatch.setattr(Enrolment.objects, "bulk_create", refusing_bulk_create)
+    # The database refuses the last write of the import (the enrolments) once both teachers are
+    # inserted: as when another import enrols the same teacher at that moment. A trigger makes it refuse.
+    written = f"(SELECT count(*) FROM accounts_user WHERE id_number IN ('{ID1}', '{ID2}')) = 2"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION refuse_enrolment() RETURNS trigger AS $$ BEGIN "
+                f"IF {written} THEN RAISE EXCEPTION 'refused' USING ERRCODE = 'unique_violation'; END IF; "
+                "RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON courses_enrolment "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_enrolment()"
+            )
+        else:
+            cursor.execute(
+                f"CREATE TRIGGER refuse BEFORE INSERT ON courses_enrolment WHEN {written} "
+                "BEGIN SELECT RAISE(ABORT, 'UNIQUE constraint failed: refused'); END"
+            )
     with pytest.raises(WorkbookRefused, match="未导入任何数据"):
         roster_commit(actor=organiser, programme=programme, data=data)
     assert not User.objects.filter(id_number__in=[ID1, ID2]).exists()
