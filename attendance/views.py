@@ -28,18 +28,23 @@ PENDING_KEY = "pending_checkin"
 DEVICE_COOKIE = "att_device"
 
 
-def _client(request) -> dict:
+def _device_id(request) -> str:
+    """The phone's device id: its cookie, or a new one that _with_device_cookie will set."""
+    return request.COOKIES.get(DEVICE_COOKIE, "")[:64] or secrets.token_hex(16)
+
+
+def _client(request, device_id: str | None = None) -> dict:
     return {
         "ip": request.META.get("REMOTE_ADDR"),
         "user_agent": request.META.get("HTTP_USER_AGENT", ""),
-        "device_id": request.COOKIES.get(DEVICE_COOKIE, "")[:64],
+        "device_id": device_id if device_id is not None else request.COOKIES.get(DEVICE_COOKIE, "")[:64],
     }
 
 
-def _with_device_cookie(request, response):
+def _with_device_cookie(request, response, device_id: str | None = None):
     if not request.COOKIES.get(DEVICE_COOKIE):
         response.set_cookie(
-            DEVICE_COOKIE, secrets.token_hex(16), max_age=365 * 24 * 3600, httponly=True, samesite="Lax"
+            DEVICE_COOKIE, device_id or secrets.token_hex(16), max_age=365 * 24 * 3600, httponly=True, samesite="Lax"
         )
     return response
 
@@ -56,7 +61,8 @@ def _result(request, *, outcome: str, session=None, record=None, message: str = 
 @never_cache
 @require_GET
 def scan_view(request, token: str):
-    """The QR's URL: check the token at once, remember it, then complete after any sign-in."""
+    """The QR's URL: check the token at once; check in now if signed in, else remember it and
+    complete after the sign-in detour."""
     now = timezone.now()
     try:
         session, kind = services.token_session(token=token, moment=now)
@@ -64,9 +70,28 @@ def scan_view(request, token: str):
         return _with_device_cookie(
             request, _result(request, outcome="refused", message=str(refused), status=refused.status)
         )
+    user = request.user
+    if user.is_authenticated and not user.must_change_password:
+        # Signed in already, as most phones in the hall are: check in within this one request.
+        device_id = _device_id(request)
+        response = _check_in(request, session=session, kind=kind, scanned_at=now, device_id=device_id)
+        return _with_device_cookie(request, response, device_id)
     request.session[PENDING_KEY] = {"session": session.pk, "kind": kind, "scanned_at": now.isoformat()}
     response = redirect("attendance:complete")
     return _with_device_cookie(request, response)
+
+
+def _check_in(request, *, session: Session, kind: str, scanned_at, device_id: str | None = None):
+    try:
+        result = services.checkin_scan(
+            token_session_kind=(session, kind),
+            teacher=request.user,
+            scanned_at=scanned_at,
+            **_client(request, device_id),
+        )
+    except services.CheckinRefused as refused:
+        return _result(request, outcome="refused", session=session, message=str(refused), status=refused.status)
+    return _result(request, outcome=result.outcome, session=session, record=result.record, walk_in=result.walk_in)
 
 
 @never_cache
@@ -91,16 +116,7 @@ def complete_view(request):
             message=f"扫码已超过 {minutes} 分钟，签到未完成。请重新扫描现场屏幕上的二维码。",
             status=410,
         )
-    try:
-        result = services.checkin_scan(
-            token_session_kind=(session, pending["kind"]),
-            teacher=request.user,
-            scanned_at=scanned_at,
-            **_client(request),
-        )
-    except services.CheckinRefused as refused:
-        return _result(request, outcome="refused", session=session, message=str(refused), status=refused.status)
-    return _result(request, outcome=result.outcome, session=session, record=result.record, walk_in=result.walk_in)
+    return _check_in(request, session=session, kind=pending["kind"], scanned_at=scanned_at)
 
 
 @login_required

@@ -26,8 +26,10 @@ def test_on_time_scan_signed_in(client, session, enrolled, frozen):
     page = scan(client, scan_url(session, at(8, 55)))
     assert page.status_code == 200
     assert "签到成功" in page.content.decode()
+    assert page.redirect_chain == []  # signed in: checked in by the scan's own request
     record = CheckIn.objects.get(session=session, teacher=enrolled)
     assert record.status == "present" and record.checked_in_at == at(8, 55)
+    assert record.device_id and client.cookies["att_device"].value == record.device_id  # the new phone's id, kept
 
 
 def test_previous_step_accepted_older_refused(client, session, enrolled, frozen):
