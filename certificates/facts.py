@@ -4,9 +4,11 @@ Every refresh runs inside the transaction that changed the records, so the facts
 or roll back with them. certificates.signals calls these on each save that matters.
 """
 
+from decimal import Decimal
+
 from django.db import connection, transaction
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
 
 from attendance.models import CheckIn
@@ -17,18 +19,18 @@ from exams.selectors import GRADED
 
 from .models import Certificate, CertificateStatus, EnrolmentFact
 
+# The parts of a fact that records of one teacher in one programme decide. OuterRef("programme") and
+# OuterRef("teacher") are fields of both Enrolment and EnrolmentFact, so the same expressions serve the
+# full rebuild (annotating enrolments) and the partial update of one fact (an UPDATE of the fact row).
 
-def _source(enrolments: QuerySet[Enrolment]):
-    valid = Certificate.objects.filter(
+
+def _valid_certificate():
+    return Certificate.objects.filter(
         programme=OuterRef("programme"), teacher=OuterRef("teacher"), status=CertificateStatus.VALID
     ).order_by()
-    sessions = (
-        Session.objects.filter(programme=OuterRef("programme"))
-        .order_by()
-        .values("programme")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+
+
+def _attended_count():
     attended = (
         CheckIn.objects.filter(
             session__programme=OuterRef("programme"), teacher=OuterRef("teacher"), status__in=ATTENDED
@@ -38,16 +40,30 @@ def _source(enrolments: QuerySet[Enrolment]):
         .annotate(n=Count("pk"))
         .values("n")
     )
-    graded = Attempt.objects.filter(
-        quiz__programme=OuterRef("programme"), teacher=OuterRef("teacher"), status__in=GRADED
+    return Coalesce(Subquery(attended, output_field=IntegerField()), 0)
+
+
+def _graded():
+    return Attempt.objects.filter(quiz__programme=OuterRef("programme"), teacher=OuterRef("teacher"), status__in=GRADED)
+
+
+def _source(enrolments: QuerySet[Enrolment]):
+    valid = _valid_certificate()
+    sessions = (
+        Session.objects.filter(programme=OuterRef("programme"))
+        .order_by()
+        .values("programme")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+    graded = _graded()
     return (
         enrolments.filter(status=EnrolmentStatus.ENROLLED, teacher__role="teacher")
         .annotate(
             certificate_hours=Subquery(valid.values("credit_hours")[:1]),
             certificate_issued=Subquery(valid.values("issued_at")[:1]),
             n_sessions=Coalesce(Subquery(sessions, output_field=IntegerField()), 0),
-            n_attended=Coalesce(Subquery(attended, output_field=IntegerField()), 0),
+            n_attended=_attended_count(),
             quiz_exists=Exists(Quiz.objects.filter(programme=OuterRef("programme"))),
             quiz_taken=Exists(graded),
             quiz_passed=Exists(graded.filter(passed=True)),
@@ -144,6 +160,41 @@ def facts_refresh(
     rows = [_fact(row) for row in _source(enrolments).iterator(chunk_size=5000)]
     _upsert(rows)
     return len(rows)
+
+
+def _changed_parts() -> dict:
+    valid = _valid_certificate()
+    graded = _graded()
+    return {
+        "attendance": {"sessions_attended": _attended_count()},
+        "quiz": {"took_quiz": Exists(graded), "passed_quiz": Exists(graded.filter(passed=True))},
+        "certificate": {
+            "certified": Exists(valid),
+            "credit_hours": Coalesce(Subquery(valid.values("credit_hours")[:1]), Value(Decimal(0))),
+            "certificate_month": Subquery(valid.annotate(month=ExtractMonth("issued_at")).values("month")[:1]),
+        },
+    }
+
+
+def facts_update(*, programme_id: int, teacher_id: int, part: str) -> None:
+    """After a check-in, a graded attempt or a certificate of one teacher: recompute only that part
+    of the enrolment's fact, from the records, in one UPDATE — the check-in rush's path (a full
+    refresh builds and runs the whole source query). The enrolment's row lock orders it after any
+    concurrent change for the same teacher, as in facts_refresh; without a fact yet (an enrolment
+    that just became active), the full refresh builds it."""
+    with transaction.atomic(savepoint=False):
+        enrolment = list(
+            Enrolment.objects.select_for_update()
+            .filter(programme_id=programme_id, teacher_id=teacher_id)
+            .values_list("pk", flat=True)
+        )
+        updated = (
+            EnrolmentFact.objects.filter(enrolment_id__in=enrolment).update(**_changed_parts()[part])
+            if enrolment
+            else 0
+        )
+    if not updated:
+        facts_refresh(programme_id=programme_id, teacher_id=teacher_id)
 
 
 def facts_add_new(*, programme_id: int, teacher_ids: list[int]) -> None:

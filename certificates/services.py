@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, close_old_connections, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -31,11 +32,11 @@ def _serial(year: int, number: int) -> str:
 def _next_number(year: int) -> int:
     """Take the next number of the year under a row lock: concurrent issues queue here, and a
     rolled-back issue gives its number back, so serials are unique and gap-free."""
-    SerialCounter.objects.get_or_create(year=year)
-    counter = SerialCounter.objects.select_for_update().get(year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return counter.last_number
+    counter = SerialCounter.objects.filter(year=year)
+    if not counter.update(last_number=F("last_number") + 1):  # the UPDATE takes the row lock
+        SerialCounter.objects.get_or_create(year=year)  # the year's first certificate
+        counter.update(last_number=F("last_number") + 1)
+    return counter.values_list("last_number", flat=True).get()
 
 
 def _snapshot(certificate: Certificate, programme: Programme, teacher: User) -> None:

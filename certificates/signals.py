@@ -15,7 +15,7 @@ from courses.models import Enrolment, Programme, Session
 from courses.signals import enrolments_bulk_created
 from exams.models import Attempt, Quiz
 
-from .facts import facts_add_new, facts_refresh
+from .facts import facts_add_new, facts_refresh, facts_update
 from .models import Certificate, CompletionRule
 from .services import issue_if_completed
 
@@ -57,19 +57,19 @@ def facts_on_enrolment(sender, instance: Enrolment, raw: bool = False, **kwargs)
 @receiver(post_save, sender=CheckIn, dispatch_uid="facts.checkin")
 def facts_on_checkin(sender, instance: CheckIn, raw: bool = False, **kwargs):
     if not raw:
-        facts_refresh(programme_id=instance.session.programme_id, teacher_id=instance.teacher_id)
+        facts_update(programme_id=instance.session.programme_id, teacher_id=instance.teacher_id, part="attendance")
 
 
 @receiver(post_save, sender=Attempt, dispatch_uid="facts.attempt")
 def facts_on_attempt(sender, instance: Attempt, raw: bool = False, **kwargs):
     if not raw and instance.status != "open":
-        facts_refresh(programme_id=instance.quiz.programme_id, teacher_id=instance.teacher_id)
+        facts_update(programme_id=instance.quiz.programme_id, teacher_id=instance.teacher_id, part="quiz")
 
 
 @receiver(post_save, sender=Certificate, dispatch_uid="facts.certificate")
 def facts_on_certificate(sender, instance: Certificate, raw: bool = False, **kwargs):
     if not raw:
-        facts_refresh(programme_id=instance.programme_id, teacher_id=instance.teacher_id)
+        facts_update(programme_id=instance.programme_id, teacher_id=instance.teacher_id, part="certificate")
 
 
 @receiver(post_save, sender=Session, dispatch_uid="facts.session")
