@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from courses.models import Session
 from courses.selectors import programmes_visible_to
+from training_site.api import ErrorSerializer
 
 from . import selectors, services
 from .models import CheckIn
@@ -61,7 +62,10 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = {"outcome": result.outcome, "walk_in": result.walk_in, "record": CheckInSerializer(result.record).data}
         return Response(data, status=code)
 
-    @extend_schema(request=ScanSerializer, responses={200: CheckinOutcomeSerializer, 201: CheckinOutcomeSerializer})
+    @extend_schema(
+        request=ScanSerializer,
+        responses={200: CheckinOutcomeSerializer, 201: CheckinOutcomeSerializer, 410: ErrorSerializer},
+    )
     @action(detail=False, methods=["post"])
     def scan(self, request):
         """Check in (or out) with the token from the projector's QR, as the signed-in teacher."""
@@ -77,7 +81,10 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             raise Refused(refused) from refused
         return self._outcome(result)
 
-    @extend_schema(request=CodeSerializer, responses={200: CheckinOutcomeSerializer, 201: CheckinOutcomeSerializer})
+    @extend_schema(
+        request=CodeSerializer,
+        responses={200: CheckinOutcomeSerializer, 201: CheckinOutcomeSerializer, 429: ErrorSerializer},
+    )
     @action(detail=False, methods=["post"])
     def code(self, request):
         """Check in with the 6-digit code of the printed sheet."""

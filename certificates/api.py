@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from accounts.identity import mask_name
 from accounts.models import User
 from courses.selectors import programmes_visible_to
+from training_site.api import ErrorSerializer, ValidationErrorSerializer
 
 from . import selectors, services
 from .models import Certificate
@@ -74,7 +75,7 @@ class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if not (self.request.user.is_superuser or self.request.user.is_organiser):
             raise PermissionDenied("只有培训组织者可以颁发或撤销证书。")
 
-    @extend_schema(request=IssueSerializer, responses={201: CertificateSerializer})
+    @extend_schema(request=IssueSerializer, responses={201: CertificateSerializer, 404: ErrorSerializer})
     @action(detail=False, methods=["post"])
     def issue(self, request):
         """Issue to a trainee who completed (400 with what is missing otherwise)."""
@@ -216,7 +217,7 @@ class SummaryView(APIView):
             OpenApiParameter("district", str),
             OpenApiParameter("programme", str),
         ],
-        responses=SummarySerializer,
+        responses={200: SummarySerializer, 400: ValidationErrorSerializer},
     )
     def get(self, request):
         from .dashboard import report_filter

@@ -7,6 +7,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
+from training_site.api import ErrorSerializer
+
 from . import selectors, services
 from .models import Attempt, Quiz
 from .serializers import AnswerSerializer, AttemptSerializer, QuizSerializer, ResultRowSerializer
@@ -67,7 +69,7 @@ class AttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             raise PermissionDenied("只能操作自己的作答。")
         return attempt
 
-    @extend_schema(request=AnswerSerializer, responses={200: AnswerSerializer})
+    @extend_schema(request=AnswerSerializer, responses={200: AnswerSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"])
     def answer(self, request, pk=None):
         """Save the answer to one question (sent on every change)."""

@@ -130,3 +130,23 @@ def require_tool(name: str) -> str:
     if _require_browser():
         pytest.fail(f"CI 需要 {name}（apt-get install poppler-utils poppler-data）")
     pytest.skip(f"本机没有 {name}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """On a full run (`make test` sets API_COVERAGE=1), fail if a documented API status code was
+    never answered by any test (tests/api_coverage.py)."""
+    config = session.config
+    whole_suite = config.args_source == pytest.Config.ArgsSource.TESTPATHS and not (
+        config.option.keyword or config.option.markexpr
+    )
+    if os.environ.get("API_COVERAGE") != "1" or exitstatus != 0 or not whole_suite:
+        return
+    from tests.api_coverage import missing
+
+    gaps = missing()
+    if gaps:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        reporter.write_line(f"\n{len(gaps)} documented API status codes were never answered in this run:", red=True)
+        for gap in gaps:
+            reporter.write_line(f"  {gap}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -4,7 +4,7 @@ For the roster import, where `bulk_create` spends most of its time preparing eve
 instance. Same semantics as `bulk_create` for what it covers: a field the row does not give gets the
 model's default (a callable default is called once per call, so a batch shares one `now`), no signals,
 no `save()`. Values must already be valid; the database still enforces its constraints, and its errors
-arrive as Django's `IntegrityError`.
+arrive as Django's `IntegrityError`. PostgreSQL's COPY goes past `connection.execute_wrapper` hooks.
 """
 
 import gc

@@ -11,7 +11,7 @@ from attendance.api import AttendanceReportViewSet, CheckInViewSet
 from certificates.api import CertificateViewSet, PublicVerifyView, SummaryView
 from courses.api import EnrolmentViewSet, ProgrammeViewSet, RosterViewSet, SessionViewSet
 from exams.api import AttemptViewSet, QuizViewSet
-from training_site.views import home_view
+from training_site.views import home_view, not_found_view
 
 admin.site.site_header = "许昌市教育局 教师法治培训 后台"
 admin.site.site_title = "教师法治培训后台"
@@ -56,3 +56,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
 ]
+
+handler404 = not_found_view

@@ -1,7 +1,9 @@
-"""The landing page sends each role where its work is."""
+"""The landing page sends each role where its work is; the 404 handler."""
 
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect
+from django.views import defaults
 
 from courses.views import teacher_home_view
 
@@ -13,3 +15,10 @@ def home_view(request):
     if request.user.is_bureau:
         return redirect("certificates:dashboard")
     return redirect("courses:manage_list")
+
+
+def not_found_view(request, exception=None):
+    """404: the API answers JSON as its schema documents (also for paths no route matches); pages get the page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "未找到。"}, status=404)
+    return defaults.page_not_found(request, exception)

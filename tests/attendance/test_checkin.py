@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from attendance import tokens
 from attendance.models import AttendanceRule, CheckIn, SameDeviceRule
@@ -244,3 +245,20 @@ def test_printed_sheet_token_valid_only_in_window(client, session, enrolled, fro
     assert "签到尚未开始" in scan(client, f"/a/{sheet_token}/").content.decode()
     frozen(at(9, 5))
     assert "签到成功" in scan(client, f"/a/{sheet_token}/").content.decode()
+
+
+def test_code_check_in_then_again_and_an_expired_scan(session, enrolled, frozen):
+    frozen(at(8, 55))
+    api = APIClient()
+    api.force_authenticate(enrolled)
+    code = tokens.session_code(session.pk)
+    response = api.post("/api/checkins/code/", {"code": code}, format="json")
+    assert response.status_code == 201 and response.json()["outcome"] == "checked_in"
+    response = api.post("/api/checkins/code/", {"code": code}, format="json")
+    assert response.status_code == 200 and response.json()["outcome"] == "already"
+    assert CheckIn.objects.filter(session=session, teacher=enrolled).count() == 1
+
+    old = at(8, 55) - datetime.timedelta(seconds=tokens.rotation_seconds() * 2)
+    stale = tokens.make_token(session_id=session.pk, kind="in", moment=old)
+    response = api.post("/api/checkins/scan/", {"token": stale}, format="json")
+    assert response.status_code == 410 and "detail" in response.json()

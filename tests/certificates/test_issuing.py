@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from certificates.models import Certificate, CompletionRule
 from certificates.selectors import completed_teacher_ids, credit_hours_by_year, teacher_completion
@@ -150,3 +151,26 @@ def test_concurrent_issuing_gives_unique_gap_free_serials(postgres_only):
     numbers = sorted(Certificate.objects.values_list("serial_number", flat=True))
     assert numbers == list(range(1, 13))
     assert Certificate.objects.values("serial").distinct().count() == 12
+
+
+def test_certificate_issue_and_reissue(course, organiser):
+    teacher = enrol(course, organiser)
+    api = APIClient()
+    api.force_authenticate(organiser)
+    response = api.post("/api/certificates/issue/", {"programme": course.code, "teacher": teacher.pk}, format="json")
+    assert response.status_code == 400  # not completed yet: says what is missing
+    assert "还差" in str(response.json())
+    attend(course, teacher)
+    response = api.post("/api/certificates/issue/", {"programme": "NO-SUCH", "teacher": teacher.pk}, format="json")
+    assert response.status_code == 404
+
+    response = api.post("/api/certificates/issue/", {"programme": course.code, "teacher": teacher.pk}, format="json")
+    assert response.status_code == 201, response.json()
+    first = Certificate.objects.get(programme=course, teacher=teacher)
+    assert response.json()["serial"] == first.serial and first.version == 1
+
+    response = api.post(f"/api/certificates/{first.pk}/reissue/", {"reason": "姓名更正"}, format="json")
+    assert response.status_code == 201, response.json()
+    first.refresh_from_db()
+    second = Certificate.objects.get(programme=course, teacher=teacher, version=2)
+    assert first.status == "revoked" and second.status == "valid" and second.serial == first.serial

@@ -3,9 +3,11 @@
 import datetime
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from courses.models import Enrolment, Programme
+from accounts.models import User
+from courses.models import Enrolment, Programme, Session
 from courses.services import enrolment_create
 from tests.factories import make_programme, make_teacher
 
@@ -197,3 +199,92 @@ def test_schema_docs_and_health(client, db):
     assert "cdn" not in docs.content.decode().lower()
     health = client.get("/healthz")
     assert health.status_code == 200 and health.json()["status"] == "ok"
+
+
+def _client_for(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_programme_put_patch_and_delete(organiser):
+    programme = make_programme(organiser=organiser, with_session=False, title="旧标题")
+    api, url = _client_for(organiser), f"/api/programmes/{programme.code}/"
+    body = {
+        "code": programme.code, "title": "法治政府建设专题培训讲座", "level": "provincial", "kind": "lecture",
+        "start_date": "2021-09-14", "end_date": "2021-09-14", "credit_hours": "3.0", "year": 2021,
+    }  # fmt: skip
+    response = api.put(url, body, format="json")
+    assert response.status_code == 200, response.json()
+    programme.refresh_from_db()
+    assert (programme.title, programme.level, programme.year) == ("法治政府建设专题培训讲座", "provincial", 2021)
+
+    response = api.put(url, {**body, "end_date": "2021-09-13"}, format="json")
+    assert response.status_code == 400 and "end_date" in response.json()
+    response = api.patch(url, {"credit_hours": "-1"}, format="json")
+    assert response.status_code == 400 and "credit_hours" in response.json()
+    programme.refresh_from_db()
+    assert programme.credit_hours == 3 and programme.end_date == datetime.date(2021, 9, 14)
+
+    assert api.delete(url).status_code == 204
+    assert not Programme.objects.filter(pk=programme.pk).exists()
+
+
+def test_session_create_put_patch_and_delete(organiser, other_organiser):
+    programme = make_programme(organiser=organiser, with_session=False)
+    api = _client_for(organiser)
+    start = timezone.make_aware(datetime.datetime.combine(programme.start_date, datetime.time(9)))
+    body = {
+        "programme": programme.code, "title": "第一讲", "starts_at": start.isoformat(),
+        "ends_at": (start + datetime.timedelta(hours=2)).isoformat(), "venue": "许昌市教育局三楼会议室",
+    }  # fmt: skip
+    response = api.post("/api/sessions/", body, format="json")
+    assert response.status_code == 201, response.json()
+    session = Session.objects.get(programme=programme)
+    url = f"/api/sessions/{session.pk}/"
+
+    response = api.put(url, {**body, "title": "第一讲：行政复议法"}, format="json")
+    assert response.status_code == 200, response.json()
+    response = api.patch(url, {"lecturer": "王永浩"}, format="json")
+    assert response.status_code == 200
+    session.refresh_from_db()
+    assert (session.title, session.lecturer) == ("第一讲：行政复议法", "王永浩")
+
+    backwards = (start - datetime.timedelta(hours=1)).isoformat()
+    assert api.put(url, {**body, "ends_at": backwards}, format="json").status_code == 400
+    assert api.patch(url, {"ends_at": backwards}, format="json").status_code == 400
+    session.refresh_from_db()
+    assert session.ends_at == start + datetime.timedelta(hours=2)
+
+    assert _client_for(other_organiser).delete(url).status_code in (403, 404)  # another unit's: untouched
+    assert api.delete(url).status_code == 204
+    assert not Session.objects.filter(pk=session.pk).exists()
+
+
+def test_teacher_put_and_bad_input(organiser):
+    teacher = make_teacher(name="王永浩", school="许昌市第一中学")
+    programme = make_programme(organiser=organiser, with_session=False)
+    enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")  # now visible
+    api, url = _client_for(organiser), f"/api/teachers/{teacher.pk}/"
+    body = {
+        "name": "王永浩", "id_number": teacher.id_number, "mobile": "13911112222", "school": "许昌高级中学",
+        "district": "魏都区", "subject": "政治", "title": "一级教师",
+    }  # fmt: skip
+    response = api.put(url, body, format="json")
+    assert response.status_code == 200, response.json()
+    assert teacher.id_number not in response.content.decode()  # comes back masked
+    teacher.refresh_from_db()
+    assert (teacher.school, teacher.mobile) == ("许昌高级中学", "13911112222")
+
+    assert api.put(url, {**body, "mobile": "1391111"}, format="json").status_code == 400
+    response = api.patch(url, {"mobile": "abc"}, format="json")
+    assert response.status_code == 400 and "mobile" in response.json()
+    assert User.objects.get(pk=teacher.pk).mobile == "13911112222"
+
+
+def test_unknown_api_path_answers_json_404_and_pages_the_html_page(client, organiser):
+    response = APIClient().get("/api/programmes/not.a.code/extra/")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "未找到。"}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and "页面不存在" in page.content.decode()

@@ -22,3 +22,7 @@ CERTIFICATE_JOBS_MODE = "inline"
 
 # The test client's login() has no request for axes; tests/accounts/test_throttle.py turns it on.
 AXES_ENABLED = False
+
+# Notes every API response's status, so a full run can prove each documented status code is reached
+# (tests/api_coverage.py).
+MIDDLEWARE = ["tests.api_coverage.ApiStatusRecorder", *MIDDLEWARE]  # noqa: F405
