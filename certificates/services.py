@@ -19,7 +19,7 @@ from courses.selectors import programme_can_manage
 
 from . import selectors
 from .facts import facts_refresh
-from .models import Certificate, CertificateJob, CertificateStatus, JobKind, JobStatus, SerialCounter
+from .models import Certificate, CertificateJob, CertificateStatus, CompletionRule, JobKind, JobStatus, SerialCounter
 from .pdf import certificate_filename, certificate_pdf
 
 logger = logging.getLogger("training.certificates")
@@ -55,10 +55,18 @@ def _check_manager(actor: User | None, programme: Programme) -> None:
 
 
 @transaction.atomic
-def certificate_issue(*, programme: Programme, teacher: User, actor: User | None = None) -> Certificate:
-    """Issue once to a trainee who completed; actor None means the automatic issue on completion."""
+def certificate_issue(
+    *,
+    programme: Programme,
+    teacher: User,
+    actor: User | None = None,
+    rule: CompletionRule | None = None,
+    completion: selectors.Completion | None = None,
+) -> Certificate:
+    """Issue once to a trainee who completed; actor None means the automatic issue on completion
+    (which passes the rule and the completion it has just evaluated from the committed records)."""
     _check_manager(actor, programme)
-    rule = selectors.rule_for(programme)
+    rule = rule or selectors.rule_for(programme)
     if rule is None:
         raise ValidationError("该项目尚未设置结业规则，不能颁发证书。请先在后台“结业规则”中设置。")
     if (
@@ -68,7 +76,7 @@ def certificate_issue(*, programme: Programme, teacher: User, actor: User | None
         raise ValidationError(f"{teacher.name} 不是该项目的学员，不能颁发证书（组织者和讲师不是学员）。")
     if Certificate.objects.filter(programme=programme, teacher=teacher).exists():
         raise ValidationError(f"{teacher.name} 已获得该项目的证书，不能重复颁发；如需更正请使用“重新颁发”。")
-    completion = selectors.teacher_completion(programme=programme, teacher=teacher, rule=rule)
+    completion = completion or selectors.teacher_completion(programme=programme, teacher=teacher, rule=rule)
     if not completion.done:
         raise ValidationError(f"{teacher.name} 尚未完成培训：还差 {'、'.join(completion.missing)}。")
     return _create(programme=programme, teacher=teacher, actor=actor)
@@ -134,17 +142,24 @@ def certificate_reissue(*, certificate: Certificate, actor: User, reason: str) -
     return _create(programme=certificate.programme, teacher=teacher, actor=actor, serial_from=certificate)
 
 
-def issue_if_completed(*, programme_id: int, teacher_id: int) -> Certificate | None:
-    """The automatic issue after a check-in or a graded quiz; quiet when not (yet) due."""
+def issue_if_completed(*, programme_id: int, teacher_id: int, teacher: User | None = None) -> Certificate | None:
+    """The automatic issue after a check-in or a graded quiz; quiet when not (yet) due.
+
+    Runs after every attended check-in, most of which do not complete anything yet (the first
+    sessions of a programme): so the completion is judged first, outside any transaction, and only a
+    teacher who completed goes on to certificate_issue (enrolment, existing certificate, serial)."""
     programme = Programme.objects.select_related("unit").filter(pk=programme_id).first()
-    teacher = User.objects.filter(pk=teacher_id).first()
+    teacher = teacher or User.objects.filter(pk=teacher_id).first()
     if programme is None or teacher is None:
         return None
     rule = selectors.rule_for(programme)
-    if rule is None or not rule.auto_issue or Certificate.objects.filter(programme=programme, teacher=teacher).exists():
+    if rule is None or not rule.auto_issue:
+        return None
+    completion = selectors.teacher_completion(programme=programme, teacher=teacher, rule=rule)
+    if not completion.done:
         return None
     try:
-        return certificate_issue(programme=programme, teacher=teacher)
+        return certificate_issue(programme=programme, teacher=teacher, rule=rule, completion=completion)
     except ValidationError:
         return None
 
