@@ -142,13 +142,15 @@ def certificate_reissue(*, certificate: Certificate, actor: User, reason: str) -
     return _create(programme=certificate.programme, teacher=teacher, actor=actor, serial_from=certificate)
 
 
-def issue_if_completed(*, programme_id: int, teacher_id: int, teacher: User | None = None) -> Certificate | None:
+def issue_if_completed(
+    *, programme_id: int, teacher_id: int, teacher: User | None = None, programme: Programme | None = None
+) -> Certificate | None:
     """The automatic issue after a check-in or a graded quiz; quiet when not (yet) due.
 
     Runs after every attended check-in, most of which do not complete anything yet (the first
     sessions of a programme): so the completion is judged first, outside any transaction, and only a
     teacher who completed goes on to certificate_issue (enrolment, existing certificate, serial)."""
-    programme = Programme.objects.select_related("unit").filter(pk=programme_id).first()
+    programme = programme or Programme.objects.select_related("unit").filter(pk=programme_id).first()
     teacher = teacher or User.objects.filter(pk=teacher_id).first()
     if programme is None or teacher is None:
         return None

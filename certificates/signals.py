@@ -20,20 +20,25 @@ from .models import Certificate, CompletionRule
 from .services import issue_if_completed
 
 
-def _later(programme_id: int, teacher) -> None:
-    transaction.on_commit(lambda: issue_if_completed(programme_id=programme_id, teacher_id=teacher.pk, teacher=teacher))
+def _later(programme: Programme, teacher) -> None:
+    """After the commit, with the objects the record already holds (no reading them again)."""
+    transaction.on_commit(
+        lambda: issue_if_completed(
+            programme_id=programme.pk, teacher_id=teacher.pk, teacher=teacher, programme=programme
+        )
+    )
 
 
 @receiver(post_save, sender=CheckIn, dispatch_uid="certificates.checkin")
 def on_checkin(sender, instance: CheckIn, **kwargs):
     if instance.status in ATTENDED:
-        _later(instance.session.programme_id, instance.teacher)
+        _later(instance.session.programme, instance.teacher)
 
 
 @receiver(post_save, sender=Attempt, dispatch_uid="certificates.attempt")
 def on_attempt(sender, instance: Attempt, **kwargs):
     if instance.passed:
-        _later(instance.quiz.programme_id, instance.teacher)
+        _later(instance.quiz.programme, instance.teacher)
 
 
 @receiver(post_save, sender=Programme, dispatch_uid="certificates.programme")

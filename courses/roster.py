@@ -133,8 +133,10 @@ def _text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = unicodedata.normalize("NFKC", str(value))
-    return re.sub(r"\s+", " ", text).strip()
+    text = str(value)
+    if not text.isascii():  # NFKC leaves ASCII as it is; most cells of a roster are ASCII digits
+        text = unicodedata.normalize("NFKC", text)
+    return " ".join(text.split())  # every run of whitespace (Unicode too) to one space, trimmed
 
 
 def _blank(row: tuple) -> bool:
@@ -147,7 +149,7 @@ def _parse_row(number: int, raw: tuple, columns: dict[str, int], header_text) ->
         return raw[index] if index is not None and index < len(raw) else None
 
     errors: list[tuple[str, str]] = []
-    name = re.sub(r"\s+", "", _text(cell("name")))
+    name = _text(cell("name")).replace(" ", "")
     if name.startswith(EXAMPLE_PREFIX):
         return None
     if not name:
