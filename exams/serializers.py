@@ -54,12 +54,21 @@ class AttemptSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_questions(self, attempt) -> list[dict]:
-        from .selectors import attempt_items
+    def _items(self, attempt) -> tuple[bool, list[dict]]:
+        """The attempt's items, read once for both fields: with the key only when the review may show
+        it (QuestionOutSerializer declares its fields, so the key never reaches `questions`)."""
+        from .selectors import attempt_items, review_allowed
 
+        cache = self.context.setdefault("_attempt_items", {})
+        if attempt.pk not in cache:
+            with_key = review_allowed(attempt=attempt)
+            cache[attempt.pk] = (with_key, attempt_items(attempt=attempt, with_key=with_key))
+        return cache[attempt.pk]
+
+    def get_questions(self, attempt) -> list[dict]:
         if not self.context.get("with_questions"):
             return []
-        return QuestionOutSerializer(attempt_items(attempt=attempt), many=True).data
+        return QuestionOutSerializer(self._items(attempt)[1], many=True).data
 
     def to_representation(self, attempt):
         data = super().to_representation(attempt)
@@ -72,9 +81,10 @@ class AttemptSerializer(serializers.ModelSerializer):
 
     def get_review(self, attempt) -> list[dict] | None:
         """Answers, correctness and explanations — only when the quiz's review policy allows."""
-        from .selectors import attempt_items, review_allowed
-
-        if not self.context.get("with_questions") or not review_allowed(attempt=attempt):
+        if not self.context.get("with_questions"):
+            return None
+        with_key, items = self._items(attempt)
+        if not with_key:
             return None
         return [
             {
@@ -84,7 +94,7 @@ class AttemptSerializer(serializers.ModelSerializer):
                 "legal_basis": item["legal_basis"],
                 "answer": [option["id"] for option in item["options"] if option["correct"]],
             }
-            for item in attempt_items(attempt=attempt, with_key=True)
+            for item in items
         ]
 
 

@@ -50,6 +50,11 @@ def test_attempt_page_and_api_carry_no_answer_key(client, quiz, student):
             assert marker not in body, (url, marker)
     started = api.post(f"/api/quizzes/{quiz.pk}/start/").content.decode()
     assert "correct" not in started and "explanation" not in started
+    # after hand-in the review carries the key; the questions themselves still do not
+    submitted = api.post(f"/api/attempts/{attempt.pk}/submit/").json()
+    assert submitted["review"] and all("answer" in item for item in submitted["review"])
+    assert all(set(q) == {"id", "position", "kind", "stem", "selected", "options"} for q in submitted["questions"])
+    assert all(set(o) == {"letter", "id", "text"} for q in submitted["questions"] for o in q["options"])
 
 
 def test_reload_keeps_saved_answers_and_resumes(client, quiz, student):
