@@ -6,25 +6,35 @@ through the JSON API, within a bounded time. Everything runs on this machine ove
 
   PostgreSQL 15   a throwaway cluster started by the script (initdb in a temporary folder, run as the
                   postgres user when the script runs as root; max_connections=300), unless
-                  DATABASE_URL is given
+                  DATABASE_URL is given; migrated, plus createcachetable (the production cache)
   gunicorn        training_site.wsgi with the production settings (5 sync workers by default, sized for
-                  2 cores: 2 x cores + 1); the only deviations are SECURE_SSL_REDIRECT=false (plain http
-                  on loopback, as behind the TLS proxy) and STATIC_ROOT pointing into the temporary folder
-                  (collectstatic runs there, the project folder is not touched)
+                  2 cores: 2 x cores + 1; CONN_MAX_AGE as production sets it unless --conn-max-age); the
+                  only deviations are SECURE_SSL_REDIRECT=false (plain http on loopback, as behind the TLS
+                  proxy) and STATIC_ROOT in the temporary folder (collectstatic runs there, the project
+                  folder is not touched)
   data            per run, after a flush: the bank from `manage.py seed_exams --no-demo-quizzes`
-                  (199 questions), an organiser, a programme (courses.services.programme_create), a quiz of
-                  20 questions (10 single + 5 multiple + 5 true/false, open now, max_attempts 1, made by
-                  exams.services.quiz_create) and a warm-up quiz; N teachers (accounts.services.
-                  teachers_bulk_create, one password hashed ONCE and assigned to all in one UPDATE),
-                  enrolled in bulk, each with a DRF token (rest_framework.authtoken, created in bulk) or,
-                  with --auth session, a real signed-in Django session (SessionStore encoding with the
-                  auth keys) plus a CSRF cookie and X-CSRFToken header. One teacher signs in through
+                  (199 questions); an organiser; the lecture (courses.services.programme_create and
+                  session_create, one session yesterday, the usual completion rule: all sessions attended,
+                  quizzes passed, automatic issue) with its after-class quiz of 20 questions (10 single +
+                  5 multiple + 5 true/false, open now, max_attempts 1, exams.services.quiz_create); a
+                  separate warm-up programme and quiz; N teachers (accounts.services.teachers_bulk_create,
+                  one password hashed ONCE and assigned to all in one UPDATE), enrolled in bulk and
+                  announced with courses.signals.enrolments_bulk_created as the roster import does, all
+                  checked in to the lecture (so a passing submit completes the programme and issues the
+                  certificate in that request, and the dashboard's facts follow every graded attempt);
+                  each teacher with a DRF token (rest_framework.authtoken, created in bulk) or, with
+                  --auth session, a real signed-in Django session (SessionStore encoding with the auth
+                  keys) plus a CSRF cookie and X-CSRFToken header. One teacher signs in through
                   /api/auth/token/ (and /accounts/login/ with --auth session) to prove the password is real.
   a teacher       one client thread with one http.client connection (standard library; keep-alive when
                   the server allows it, gunicorn's sync workers close after each response):
                     POST /api/quizzes/{id}/start/      -> 201 with 20 questions and their option ids
-                    POST /api/attempts/{id}/answer/    x 20, {"question": id, "options": [one option id]}
+                    POST /api/attempts/{id}/answer/    x 20, {"question": id, "options": [option ids]}
                     POST /api/attempts/{id}/submit/    -> 200, status "submitted" and a score
+                  a question is answered right (all its correct options, from the key the benchmark reads
+                  in the database) with probability --correct-rate (0.8: most teachers pass, as in real
+                  life), otherwise with one random option id; --correct-rate 0 sends one random option
+                  for every question (hardly anyone passes, no certificate is issued);
                   with --think-ms T, a random pause of 0.5-1.5 x T before every answer (default 0: no
                   thinking, each teacher sends its next request as soon as the previous one is answered)
   concurrency     all N teacher threads are released together by a barrier (N teachers in flight);
@@ -37,23 +47,26 @@ through the JSON API, within a bounded time. Everything runs on this machine ove
                   connections (both answers identical); then the database: every teacher holds exactly
                   one attempt for the quiz, status submitted, score and submitted_at set, the 20 answers
                   saved, each item's points set, the score equal to the points recomputed from the key,
-                  and submitted_at equal to the first submit's (nobody was graded twice)
+                  submitted_at equal to the first submit's (nobody was graded twice), and exactly one
+                  certificate if passed, none otherwise
 
 Each concurrency level runs --repeat times (default 3) on fresh data; the table shows every run and the
-medians. CPU seconds of the client, the gunicorn workers and PostgreSQL are read from /proc. --profile
-adds the SQL of one autosave and one submit request and a cProfile of many, made in-process through
-Django's test client (no HTTP, no gunicorn, same settings and database, one kept connection), and the
-cost of opening a database connection (what CONN_MAX_AGE=0 adds to every request).
-
-The machine should be otherwise idle: the client, gunicorn and PostgreSQL share its cores, and the
-busy% column shows the whole machine (other processes included).
+medians. CPU seconds of the client, the gunicorn workers and PostgreSQL are read from /proc, so the
+cost per request on the shared cores is visible, and so is the share of the machine used by processes
+outside the benchmark (other% -- runs disturbed by 15% or more are left out of the medians unless every
+run is; before each measured phase the script waits up to --quiet-wait s for a quiet machine).
+--profile adds the SQL of one autosave and one submit request, their wall and CPU cost and a cProfile,
+made in-process through Django's test client (no HTTP, no gunicorn, same settings and database, one
+kept connection), and the cost of opening a database connection (what CONN_MAX_AGE=0 adds to every
+request).
 
 Run it from the project folder (as root, or as a user who can run initdb):
 
     .venv/bin/python bench/quiz_load.py                              # 100 then 500 teachers, 3 runs each
     .venv/bin/python bench/quiz_load.py --levels 100 --repeat 1 --profile
-    .venv/bin/python bench/quiz_load.py --conn-max-age 60            # persistent DB connections
-    .venv/bin/python bench/quiz_load.py --think-ms 3000              # teachers read before answering
+    .venv/bin/python bench/quiz_load.py --conn-max-age 0             # a new DB connection per request
+    .venv/bin/python bench/quiz_load.py --think-ms 2000              # teachers read before answering
+    .venv/bin/python bench/quiz_load.py --correct-rate 0             # one random option per question
     .venv/bin/python bench/quiz_load.py --auth session               # browser-like session + CSRF
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench .venv/bin/python bench/quiz_load.py
 
@@ -81,7 +94,8 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
@@ -136,7 +150,12 @@ class Postgres:
         subprocess.run(
             as_postgres([str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres"]), **run
         )
-        options = f"-p {self.port} -k {self.data} -c listen_addresses={HOST} -c max_connections=300"
+        # log_lock_waits: every wait for a row lock longer than deadlock_timeout (20 ms) is logged, so the
+        # run can tell waiting on a lock from queueing for the CPU.
+        options = (
+            f"-p {self.port} -k {self.data} -c listen_addresses={HOST} -c max_connections=300 "
+            "-c log_lock_waits=on -c deadlock_timeout=20ms"
+        )
         command = [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.dir / "log")]
         subprocess.run(as_postgres([*command, "-w", "start"]), **run)
         self.started = True
@@ -144,6 +163,24 @@ class Postgres:
             as_postgres([str(PG_BIN / "createdb"), "-h", HOST, "-p", str(self.port), "-U", "postgres", "bench"]), **run
         )
         return f"postgres://postgres@{HOST}:{self.port}/bench"
+
+    def log_size(self) -> int:
+        try:
+            return (self.dir / "log").stat().st_size
+        except OSError:
+            return 0
+
+    def lock_waits(self, since: int) -> dict:
+        """Lock waits of 20 ms or more logged since a log offset: how many, and the longest acquired."""
+        try:
+            with (self.dir / "log").open("rb") as log_file:
+                log_file.seek(since)
+                text = log_file.read().decode("utf-8", "replace")
+        except OSError:
+            return {"lock_waits": 0, "lock_wait_max_ms": 0.0}
+        waits = len(re.findall(r"still waiting for", text))
+        acquired = [float(ms) for ms in re.findall(r"acquired \S+ on .*? after ([0-9.]+) ms", text)]
+        return {"lock_waits": waits, "lock_wait_max_ms": max(acquired, default=0.0)}
 
     def pid(self) -> int | None:
         try:
@@ -272,12 +309,30 @@ class CpuMeter:
     @staticmethod
     def delta(before: dict, after: dict) -> dict:
         total = max(1, after["total"] - before["total"])
+        ours = sum(after[key] - before[key] for key in ("client", "gunicorn", "postgres"))
+        busy = (after["busy"] - before["busy"]) / CLK_TCK
         return {
             "client_cpu_s": after["client"] - before["client"],
             "gunicorn_cpu_s": after["gunicorn"] - before["gunicorn"],
             "postgres_cpu_s": after["postgres"] - before["postgres"],
             "machine_busy_pct": 100.0 * (after["busy"] - before["busy"]) / total,
+            # CPU of processes that are not part of the benchmark (other work sharing the machine)
+            "others_pct": max(0.0, 100.0 * (busy - ours) / (total / CLK_TCK)),
         }
+
+
+def wait_for_quiet(*, threshold_pct: float, max_wait: float) -> float:
+    """Wait until the machine is mostly idle (other jobs may share it); returns the last busy % seen."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        busy0, total0 = machine_busy_ticks()
+        time.sleep(2.0)
+        busy1, total1 = machine_busy_ticks()
+        busy = 100.0 * (busy1 - busy0) / max(1, total1 - total0)
+        if busy <= threshold_pct or time.monotonic() >= deadline:
+            if busy > threshold_pct:
+                log(f"  the machine is still {busy:.0f}% busy with other work; measuring anyway")
+            return busy
 
 
 # --------------------------------------------------------------------------- Django set-up and data
@@ -300,6 +355,7 @@ def setup_django(env: dict, folder: Path) -> None:
 
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)
+    call_command("createcachetable", verbosity=0)  # production's cache is a database table without REDIS_URL
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
@@ -329,9 +385,13 @@ def make_people(count: int, seed: int) -> list[dict]:
 
 
 def build_data(groups: dict[str, int], seed: int, password_hash: str) -> dict:
-    """Flush; the bank; an organiser, a programme, the measured quiz and a warm-up quiz; teachers, enrolled.
+    """Flush; the bank; an organiser; the lecture with its after-class quiz; a warm-up programme; teachers.
 
-    groups maps a group name to a count of teachers. Returns the quizzes and, per group, [(pk, mobile)].
+    The lecture (one session, yesterday) has the usual completion rule (all sessions attended, quizzes
+    passed, automatic issue); every teacher of the lecture attended it, so a passing submit completes
+    the programme and issues the certificate in the same request, as after the 2021-09-14 lecture.
+    groups maps a group name to a count of teachers; "warmup" teachers go to the warm-up programme,
+    the others to the lecture. Returns the quizzes, the answer key and, per group, [(pk, mobile)].
     """
     from django.core.management import call_command
     from django.db import transaction
@@ -339,8 +399,12 @@ def build_data(groups: dict[str, int], seed: int, password_hash: str) -> dict:
 
     from accounts.models import OrganisingUnit, Role, User
     from accounts.services import teachers_bulk_create
+    from attendance.models import CheckIn, Method, Status
+    from certificates.facts import facts_refresh
     from courses.models import Enrolment, EnrolmentSource, Kind, Level
-    from courses.services import programme_create
+    from courses.services import programme_create, session_create
+    from courses.signals import enrolments_bulk_created
+    from exams.models import Option
     from exams.services import quiz_create
 
     call_command("flush", interactive=False, verbosity=0)
@@ -353,22 +417,37 @@ def build_data(groups: dict[str, int], seed: int, password_hash: str) -> dict:
         organiser = User.objects.create_user(
             "bench-organiser", None, name="基准测试组织者", role=Role.ORGANISER, unit=unit, is_staff=True
         )
-        programme = programme_create(
-            actor=organiser,
-            code=f"FZ{today:%Y-%m%d}",
-            title="2026年市培计划 法治知识培训",
-            level=Level.MUNICIPAL,
-            kind=Kind.ONLINE,
-            start_date=today - timedelta(days=1),
-            end_date=today + timedelta(days=30),
-            credit_hours=Decimal("3"),
-            audience="全市中小学教师",
-        )
-        quizzes = {
-            name: quiz_create(
+        programmes, quizzes = {}, {}
+        for name, code, title in (
+            ("main", f"FZ{today:%Y-%m%d}", "法治政府建设专题培训讲座"),
+            ("warmup", f"WU{today:%Y-%m%d}", "预热项目（不计入结果）"),
+        ):
+            programme = programmes[name] = programme_create(
+                actor=organiser,
+                code=code,
+                title=title,
+                level=Level.MUNICIPAL,
+                kind=Kind.LECTURE,
+                start_date=today - timedelta(days=1),
+                end_date=today + timedelta(days=30),
+                credit_hours=Decimal("3"),
+                audience="全市中小学教师",
+            )
+            yesterday = today - timedelta(days=1)
+            session = session_create(
                 actor=organiser,
                 programme=programme,
-                title=title,
+                title="法治政府建设专题讲座",
+                starts_at=timezone.make_aware(datetime.combine(yesterday, dt_time(9, 0))),
+                ends_at=timezone.make_aware(datetime.combine(yesterday, dt_time(11, 30))),
+                venue="许昌市教育局五楼报告厅",
+                lecturer="王永浩",
+            )
+            programme.bench_session = session
+            quizzes[name] = quiz_create(
+                actor=organiser,
+                programme=programme,
+                title=f"{title} 课后测试",
                 **QUESTIONS,
                 time_limit_minutes=30,
                 pass_mark=60,
@@ -376,19 +455,45 @@ def build_data(groups: dict[str, int], seed: int, password_hash: str) -> dict:
                 opens_at=now - timedelta(minutes=5),
                 closes_at=now + timedelta(hours=3),
             )
-            for name, title in (("main", "2026年市培计划 法治知识测试"), ("warmup", "预热测试（不计入结果）"))
-        }
         created = teachers_bulk_create(records=people)
         pks = [created[person["id_number"]] for person in people]
-        User.objects.filter(pk__in=pks).update(password=password_hash)
-        Enrolment.objects.bulk_create(
-            [Enrolment(programme=programme, teacher_id=pk, source=EnrolmentSource.IMPORT) for pk in pks],
-            batch_size=1000,
-        )
-    result, start = {"quizzes": quizzes, "groups": {}}, 0
-    for name, count in groups.items():
-        result["groups"][name] = [(pks[i], people[i]["mobile"]) for i in range(start, start + count)]
-        start += count
+        User.objects.filter(pk__in=pks).update(password=password_hash)  # one hash, computed once
+        result, start = {"quizzes": quizzes, "groups": {}}, 0
+        for name, count in groups.items():
+            result["groups"][name] = [(pks[i], people[i]["mobile"]) for i in range(start, start + count)]
+            teacher_ids = pks[start : start + count]
+            start += count
+            programme = programmes["warmup" if name == "warmup" else "main"]
+            Enrolment.objects.bulk_create(
+                [Enrolment(programme=programme, teacher_id=pk, source=EnrolmentSource.IMPORT) for pk in teacher_ids],
+                batch_size=1000,
+            )
+            enrolments_bulk_created.send(  # as the roster import does: the dashboard's facts follow
+                sender=Enrolment,
+                programme_id=programme.pk,
+                teacher_ids=teacher_ids,
+                reactivated_ids=[],
+                changed_teacher_ids=[],
+            )
+            session = programme.bench_session
+            CheckIn.objects.bulk_create(
+                [
+                    CheckIn(
+                        session=session,
+                        teacher_id=pk,
+                        status=Status.PRESENT,
+                        method=Method.QR,
+                        checked_in_at=session.starts_at - timedelta(minutes=5),
+                    )
+                    for pk in teacher_ids
+                ],
+                batch_size=1000,
+            )
+        facts_refresh(programme_ids=[programme.pk for programme in programmes.values()])
+    key: dict[int, list[int]] = {}
+    for question_id, option_id in Option.objects.filter(is_correct=True).values_list("question_id", "pk"):
+        key.setdefault(question_id, []).append(option_id)
+    result["key"] = key
     return result
 
 
@@ -497,8 +602,13 @@ def submit(connection: Connection, attempt_id: int, headers: dict) -> dict:
     }
 
 
-def teacher_flow(port: int, quiz_id: int, headers: dict, *, deadline: float, seed: int, think_ms: float, race=False):
+def teacher_flow(
+    port: int, quiz_id: int, headers: dict, *, deadline: float, seed: int, think_ms: float, key, race=False
+):
     """One teacher: start, 20 autosaves, submit (twice at the same instant with race=True).
+
+    key (question id -> correct option ids, read from the database by the benchmark, never from the API)
+    and its "rate" decide how often the teacher answers right; otherwise one random option is sent.
 
     Returns {"ok", "error", "attempt", "latencies": {operation: [ms]}, "score", "submitted_at", ...}.
     """
@@ -521,7 +631,10 @@ def teacher_flow(port: int, quiz_id: int, headers: dict, *, deadline: float, see
             if time.perf_counter() >= deadline:
                 result["error"] = "time limit"
                 return result
-            payload = {"question": question["id"], "options": [rng.choice(question["options"])["id"]]}
+            chosen = [rng.choice(question["options"])["id"]]
+            if rng.random() < key["rate"]:
+                chosen = key["options"][question["id"]]
+            payload = {"question": question["id"], "options": chosen}
             status, body, ms = connection.post_json(f"/api/attempts/{attempt_id}/answer/", headers, payload)
             if status != 200:
                 result["error"] = f"autosave {status}"
@@ -580,7 +693,7 @@ def race_submit(port: int, attempt_id: int, headers: dict) -> dict:
     }
 
 
-def run_teachers(port, quiz_id, credentials: dict[int, dict], *, time_limit, seed, think_ms, race=False):
+def run_teachers(port, quiz_id, credentials: dict[int, dict], *, time_limit, seed, think_ms, key, race=False):
     """All teachers at once, one thread each, released by one barrier; returns (results, elapsed seconds)."""
     teachers = list(credentials)
     results: dict[int, dict] = {}
@@ -592,7 +705,7 @@ def run_teachers(port, quiz_id, credentials: dict[int, dict], *, time_limit, see
     def work(pk: int) -> None:
         gate.wait()
         outcome = teacher_flow(
-            port, quiz_id, credentials[pk], deadline=deadline[0], seed=seed + pk, think_ms=think_ms, race=race
+            port, quiz_id, credentials[pk], deadline=deadline[0], seed=seed + pk, think_ms=think_ms, key=key, race=race
         )
         with lock:
             results[pk] = outcome
@@ -733,9 +846,15 @@ def database_check(quiz_id: int, results: dict[int, dict]) -> dict:
     from django.db.models import Count
     from django.utils.dateparse import parse_datetime
 
+    from certificates.models import Certificate
     from exams.models import Attempt, AttemptQuestion, Option
 
     teachers = list(results)
+    certificates = dict(
+        Certificate.objects.filter(programme__quizzes=quiz_id, teacher_id__in=teachers)
+        .values_list("teacher_id")
+        .annotate(n=Count("id"))
+    )
     per_teacher = dict(
         Attempt.objects.filter(quiz_id=quiz_id, teacher_id__in=teachers)
         .values_list("teacher_id")
@@ -787,11 +906,16 @@ def database_check(quiz_id: int, results: dict[int, dict]) -> dict:
         if Decimal(str(first.get("score"))) != attempt.score:
             problem("score differs from the first submit")
             continue
+        if certificates.get(pk, 0) != (1 if attempt.passed else 0):
+            problem("certificates do not follow the result")  # passed (and attended): exactly one
+            continue
         graded_ok += 1
     return {
         "teachers": len(teachers),
         "attempts_in_db": sum(per_teacher.values()),
         "graded_ok": graded_ok,
+        "passed": sum(1 for pk in teachers if pk in attempts and attempts[pk].passed),
+        "certificates": sum(certificates.values()),
         "problems": problems,
     }
 
@@ -799,7 +923,7 @@ def database_check(quiz_id: int, results: dict[int, dict]) -> dict:
 # --------------------------------------------------------------------------- one run
 
 
-def one_run(args, level: int, run: int, port: int, meter: CpuMeter, password_hash: str) -> dict:
+def one_run(args, level: int, run: int, port: int, meter: CpuMeter, password_hash: str, postgres) -> dict:
     warm = max(20, min(level, 50))
     data = build_data(
         {"main": level, "race": args.race, "warmup": warm},
@@ -812,14 +936,20 @@ def one_run(args, level: int, run: int, port: int, meter: CpuMeter, password_has
     warmup = [pk for pk, _ in data["groups"]["warmup"]]
     credentials = make_credentials(args.auth, main + race + warmup)
     signed_in = sign_in_check(port, data["groups"]["main"][0][1], args.auth)
+    key = {"options": data["key"], "rate": args.correct_rate}
 
-    # Warm-up on another quiz: every worker imports, compiles and connects before the measured phase.
-    run_teachers(port, warm_quiz, {pk: credentials[pk] for pk in warmup}, time_limit=60, seed=7, think_ms=0)
+    # Warm-up on another programme: every worker imports, compiles and connects before the measured phase.
+    run_teachers(port, warm_quiz, {pk: credentials[pk] for pk in warmup}, time_limit=60, seed=7, think_ms=0, key=key)
+    wait_for_quiet(threshold_pct=args.quiet_below, max_wait=args.quiet_wait)
+    before = meter.snapshot()
     ceiling = ceiling_phase(
         port, threads=level, requests=max(args.ceiling_requests, 2 * level), time_limit=args.time_limit
     )
+    ceiling.update(CpuMeter.delta(before, meter.snapshot()))
     log(f"  run {run + 1}: /healthz {ceiling['rps']:.0f} req/s with {level} threads; {level} teachers take the quiz")
 
+    wait_for_quiet(threshold_pct=args.quiet_below, max_wait=args.quiet_wait)
+    log_offset = postgres.log_size() if postgres else 0
     before = meter.snapshot()
     results, elapsed = run_teachers(
         port,
@@ -828,8 +958,10 @@ def one_run(args, level: int, run: int, port: int, meter: CpuMeter, password_has
         time_limit=args.time_limit,
         seed=1000 * run,
         think_ms=args.think_ms,
+        key=key,
     )
     cpu = CpuMeter.delta(before, meter.snapshot())
+    locks = postgres.lock_waits(log_offset) if postgres else {"lock_waits": None, "lock_wait_max_ms": None}
     for pk in main:  # a teacher whose thread never reported (hard limit) counts as not done
         results.setdefault(pk, {"ok": False, "error": "no answer", "latencies": {op: [] for op in OPERATIONS}})
     latencies = {op: [ms for r in results.values() for ms in r["latencies"][op]] for op in OPERATIONS}
@@ -841,7 +973,7 @@ def one_run(args, level: int, run: int, port: int, meter: CpuMeter, password_has
 
     again = second_submits(port, results, credentials, args.dup_sample)
     raced, _ = run_teachers(
-        port, quiz, {pk: credentials[pk] for pk in race}, time_limit=120, seed=99, think_ms=0, race=True
+        port, quiz, {pk: credentials[pk] for pk in race}, time_limit=120, seed=99, think_ms=0, key=key, race=True
     )
     check = database_check(quiz, results)
     race_check = database_check(quiz, raced) if raced else {"graded_ok": 0, "teachers": 0, "problems": {}}
@@ -870,12 +1002,16 @@ def one_run(args, level: int, run: int, port: int, meter: CpuMeter, password_has
         "race_same": sum(1 for r in raced.values() if r["ok"]),
         "race_db_ok": race_check["graded_ok"],
         "db": check,
+        "passed": check["passed"],
+        "certificates": check["certificates"],
+        **locks,
         "graded_once": graded_once,
     }
     log(
         f"  run {run + 1}: {attempts}/{level} teachers in {elapsed:.1f} s, {result['rps']:.0f} req/s; p95 start "
         f"{result['start']['p95_ms']:.0f} autosave {result['autosave']['p95_ms']:.0f} submit "
-        f"{result['submit']['p95_ms']:.0f} ms; DB {check['graded_ok']}/{level} graded once {check['problems'] or ''}"
+        f"{result['submit']['p95_ms']:.0f} ms; DB {check['graded_ok']}/{level} graded once, {check['passed']} passed, "
+        f"{check['certificates']} certificates {check['problems'] or ''}; other work {cpu['others_pct']:.0f}%"
     )
     return result
 
@@ -913,7 +1049,10 @@ def profile_in_process(args, password_hash: str, meter: CpuMeter, top: int = 25)
     rng = random.Random(5)
 
     def answer(pk, question):
-        payload = {"question": question["id"], "options": [rng.choice(question["options"])["id"]]}
+        chosen = [rng.choice(question["options"])["id"]]
+        if rng.random() < args.correct_rate:
+            chosen = data["key"][question["id"]]
+        payload = {"question": question["id"], "options": chosen}
         status, body = post(pk, f"/api/attempts/{papers[pk]['id']}/answer/", payload)
         assert status == 200, (status, body)
 
@@ -995,10 +1134,20 @@ def med(values) -> float:
     return round(statistics.median(values), 1) if values else float("nan")
 
 
-def summarise(level: int, runs: list[dict]) -> dict:
+def summarise(level: int, all_runs: list[dict], max_others: float) -> dict:
+    """Medians over the runs not disturbed by other work on the machine (all runs if every one was);
+    the correctness figures (graded once, errors, passes, certificates) over every run."""
+    quiet = [r for r in all_runs if r["others_pct"] < max_others]
+    runs = quiet or all_runs
+    ceilings = [r["ceiling"] for r in all_runs if r["ceiling"]["others_pct"] < max_others] or [
+        r["ceiling"] for r in all_runs
+    ]
     return {
         "level": level,
         "runs": len(runs),
+        "runs_total": len(all_runs),
+        "medians_disturbed": not quiet,
+        "others_pct": med(r["others_pct"] for r in runs),
         "attempts": int(statistics.median(r["attempts"] for r in runs)),
         "rps": med(r["rps"] for r in runs),
         "elapsed_s": med(r["elapsed_s"] for r in runs),
@@ -1006,14 +1155,18 @@ def summarise(level: int, runs: list[dict]) -> dict:
             op: {f"p{p}_ms": med(r[op][f"p{p}_ms"] for r in runs) for p in (50, 95, 99)} | {"n": runs[0][op]["n"]}
             for op in OPERATIONS
         },
-        "ceiling_rps": med(r["ceiling"]["rps"] for r in runs),
-        "ceiling_p95_ms": med(r["ceiling"]["p95_ms"] for r in runs),
-        "errors": sum(sum(r["errors"].values()) for r in runs),
-        "graded_once": all(r["graded_once"] for r in runs),
-        "second_submits": sum(r["second_submits"] for r in runs),
-        "second_submits_same": sum(r["second_submits_same"] for r in runs),
-        "race_pairs": sum(r["race_teachers"] for r in runs),
-        "race_same": sum(r["race_same"] for r in runs),
+        "ceiling_rps": med(c["rps"] for c in ceilings),
+        "ceiling_p95_ms": med(c["p95_ms"] for c in ceilings),
+        "errors": sum(sum(r["errors"].values()) for r in all_runs),
+        "graded_once": all(r["graded_once"] for r in all_runs),
+        "all_attempts_done": all(r["attempts"] == level for r in all_runs),
+        "passed": sum(r["passed"] for r in all_runs),
+        "lock_waits": med(r["lock_waits"] for r in runs) if runs[0]["lock_waits"] is not None else None,
+        "certificates": sum(r["certificates"] for r in all_runs),
+        "second_submits": sum(r["second_submits"] for r in all_runs),
+        "second_submits_same": sum(r["second_submits_same"] for r in all_runs),
+        "race_pairs": sum(r["race_teachers"] for r in all_runs),
+        "race_same": sum(r["race_same"] for r in all_runs),
         "gunicorn_cpu_ms_per_request": med(1000 * r["gunicorn_cpu_s"] / max(1, r["requests"]) for r in runs),
         "postgres_cpu_ms_per_request": med(1000 * r["postgres_cpu_s"] / max(1, r["requests"]) for r in runs),
         "client_cpu_ms_per_request": med(1000 * r["client_cpu_s"] / max(1, r["requests"]) for r in runs),
@@ -1033,7 +1186,13 @@ def no_nan(value):
 def target_met(summaries: list[dict]) -> bool:
     at = [s for s in summaries if s["level"] == TARGET_LEVEL]
     latency = all(s["autosave"]["p95_ms"] < TARGET_P95_MS and s["submit"]["p95_ms"] < TARGET_P95_MS for s in at)
-    return bool(at) and latency and all(s["graded_once"] and s["attempts"] == s["level"] for s in summaries)
+    return bool(at) and latency and all(s["graded_once"] and s["all_attempts_done"] for s in summaries)
+
+
+def effective_conn_max_age():
+    from django.conf import settings
+
+    return settings.DATABASES["default"].get("CONN_MAX_AGE")
 
 
 def print_table(args, all_runs: dict[int, list[dict]], summaries: list[dict]) -> None:
@@ -1041,19 +1200,28 @@ def print_table(args, all_runs: dict[int, list[dict]], summaries: list[dict]) ->
         f" x {args.threads} threads" if args.worker_class == "gthread" else ""
     )
     print(
-        f"\nQuiz load: gunicorn {server}, CONN_MAX_AGE={args.conn_max_age}, {args.auth} auth, think "
-        f"{args.think_ms:.0f} ms, PostgreSQL 15, {os.cpu_count()} cores, {ANSWERS} answers per teacher"
+        f"\nQuiz load: gunicorn {server}, CONN_MAX_AGE={effective_conn_max_age()}, {args.auth} auth, think "
+        f"{args.think_ms:.0f} ms, right answers {100 * args.correct_rate:.0f}%, PostgreSQL 15, {os.cpu_count()} cores, "
+        f"{ANSWERS} answers per teacher"
     )
     header = (
         f"{'N':>4} {'run':>3} {'done':>5} {'err':>4} {'time s':>6} {'req/s':>5} | {'start p50/p95/p99':>17} | "
         f"{'autosave p50/p95/p99':>20} | {'submit p50/p95/p99':>18} | {'healthz/s':>9} {'2nd':>7} {'race':>7} "
-        f"{'DB once':>8} | {'cpu ms g/pg/cl':>14} {'busy%':>5}"
+        f"{'DB once':>8} {'pass':>4} {'cert':>4} {'locks':>10} | {'cpu ms g/pg/cl':>14} {'busy%':>5} {'other%':>6}"
     )
     print(header)
     print("-" * len(header))
 
     def triple(stats: dict) -> str:
         return f"{fmt(stats['p50_ms'])}/{fmt(stats['p95_ms'])}/{fmt(stats['p99_ms'])}"
+
+    def locks(r: dict) -> str:
+        if r["lock_waits"] is None:
+            return "-"
+        return f"{r['lock_waits']}/{r['lock_wait_max_ms']:.0f}"
+
+    def mark(phase: dict) -> str:
+        return "*" if phase["others_pct"] >= args.max_others else " "
 
     for level, runs in all_runs.items():
         for r in runs:
@@ -1065,14 +1233,17 @@ def print_table(args, all_runs: dict[int, list[dict]], summaries: list[dict]) ->
             print(
                 f"{level:>4} {r['run']:>3} {r['attempts']:>5} {sum(r['errors'].values()):>4} {r['elapsed_s']:>6.1f} "
                 f"{r['rps']:>5.0f} | {triple(r['start']):>17} | {triple(r['autosave']):>20} | "
-                f"{triple(r['submit']):>18} | {r['ceiling']['rps']:>9.0f} "
+                f"{triple(r['submit']):>18} | {r['ceiling']['rps']:>8.0f}{mark(r['ceiling'])} "
                 f"{r['second_submits_same']:>3}/{r['second_submits']:<3} {r['race_same']:>3}/{r['race_teachers']:<3} "
-                f"{r['db']['graded_ok']:>4}/{level:<3} | {cpu:>14} {r['machine_busy_pct']:>5.0f}"
+                f"{r['db']['graded_ok']:>4}/{level:<3} {r['passed']:>4} {r['certificates']:>4} {locks(r):>10} | {cpu:>14} "
+                f"{r['machine_busy_pct']:>5.0f} {r['others_pct']:>5.0f}{mark(r)}"
             )
     print("-" * len(header))
     for s in summaries:
         print(
-            f"N={s['level']}: median of {s['runs']} runs: {s['attempts']} attempts, {s['rps']:.0f} req/s; "
+            f"N={s['level']}: median of {s['runs']} of {s['runs_total']} runs"
+            + (" (all disturbed by other work)" if s["medians_disturbed"] else "")
+            + f": {s['attempts']} attempts, {s['rps']:.0f} req/s; "
             f"p50/p95/p99 ms start {s['start']['p50_ms']:.0f}/{s['start']['p95_ms']:.0f}/{s['start']['p99_ms']:.0f}, "
             f"autosave {s['autosave']['p50_ms']:.0f}/{s['autosave']['p95_ms']:.0f}/{s['autosave']['p99_ms']:.0f}, "
             f"submit {s['submit']['p50_ms']:.0f}/{s['submit']['p95_ms']:.0f}/{s['submit']['p99_ms']:.0f}; "
@@ -1086,7 +1257,10 @@ def print_table(args, all_runs: dict[int, list[dict]], summaries: list[dict]) ->
         "latencies in ms per request; done = teachers who submitted; 2nd = second submits answering the same "
         "grading; race = teachers whose two simultaneous submits answered the same grading; DB once = teachers "
         "with exactly one attempt, submitted, all answers and points saved, score = key, submitted_at = first "
-        "submit's; cpu = CPU ms per request of gunicorn / PostgreSQL / this client; busy% of all cores"
+        "submit's, certificate iff passed; pass = teachers who passed; cert = certificates issued by the submits; "
+        "locks = row-lock waits of 20 ms or more in the measured phase / the longest acquired, ms (PostgreSQL's log); "
+        "cpu = CPU ms per request of gunicorn / PostgreSQL / this client; busy% of all cores; other% = the part "
+        f"used by processes outside the benchmark (* = {args.max_others:.0f}% or more: left out of the medians)"
     )
 
 
@@ -1100,7 +1274,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=5)
     parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker with gthread")
-    parser.add_argument("--conn-max-age", type=int, default=0, help="CONN_MAX_AGE of the server (project default 0)")
+    parser.add_argument(
+        "--conn-max-age", type=int, default=None, help="CONN_MAX_AGE of the server (default: the production settings')"
+    )
+    parser.add_argument(
+        "--correct-rate", type=float, default=0.8, help="share of questions answered right (0: one random option)"
+    )
+    parser.add_argument("--quiet-below", type=float, default=15.0, help="wait until the machine is less busy (%%)")
+    parser.add_argument("--quiet-wait", type=float, default=120.0, help="... but at most this many seconds")
+    parser.add_argument(
+        "--max-others", type=float, default=15.0, help="runs where other processes used this %% or more: not in medians"
+    )
     parser.add_argument("--ceiling-requests", type=int, default=2000)
     parser.add_argument("--dup-sample", type=int, default=50, help="teachers who submit a second time")
     parser.add_argument("--race", type=int, default=20, help="extra teachers who submit twice at the same instant")
@@ -1123,7 +1307,7 @@ def main() -> None:
             "ALLOWED_HOSTS": HOST,
             "SECURE_SSL_REDIRECT": "false",
             "DATABASE_URL": database_url,
-            "CONN_MAX_AGE": str(args.conn_max_age),
+            **({"CONN_MAX_AGE": str(args.conn_max_age)} if args.conn_max_age is not None else {}),
             "LOG_LEVEL": "WARNING",
         }
         log(f"database {database_url}; migrating and collecting static files into {folder} ...")
@@ -1139,9 +1323,9 @@ def main() -> None:
         for level in args.levels:
             log(f"N={level} concurrent teachers")
             all_runs[level] = [
-                one_run(args, level, run, server.port, meter, password_hash) for run in range(args.repeat)
+                one_run(args, level, run, server.port, meter, password_hash, postgres) for run in range(args.repeat)
             ]
-        summaries = [summarise(level, runs) for level, runs in all_runs.items()]
+        summaries = [summarise(level, runs, args.max_others) for level, runs in all_runs.items()]
         print_table(args, all_runs, summaries)
         if args.profile:
             profile_in_process(args, password_hash, meter)
@@ -1152,9 +1336,10 @@ def main() -> None:
                 "workers": args.workers,
                 "worker_class": args.worker_class,
                 "threads": args.threads if args.worker_class == "gthread" else 1,
-                "conn_max_age": args.conn_max_age,
+                "conn_max_age": effective_conn_max_age(),
                 "auth": args.auth,
                 "think_ms": args.think_ms,
+                "correct_rate": args.correct_rate,
             },
             "levels": {
                 str(s["level"]): {
@@ -1164,8 +1349,14 @@ def main() -> None:
                     "graded_once": s["graded_once"],
                     "errors": s["errors"],
                     "elapsed_s": s["elapsed_s"],
+                    "passed": s["passed"],
+                    "certificates": s["certificates"],
+                    "lock_waits_20ms": s["lock_waits"],
                     "healthz_rps": s["ceiling_rps"],
                     "runs": s["runs"],
+                    "runs_total": s["runs_total"],
+                    "others_pct": s["others_pct"],
+                    "medians_disturbed": s["medians_disturbed"],
                 }
                 for s in summaries
             },
