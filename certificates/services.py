@@ -9,8 +9,7 @@ import zipfile
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, close_old_connections, transaction
-from django.db.models import F
+from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -32,11 +31,19 @@ def _serial(year: int, number: int) -> str:
 def _next_number(year: int) -> int:
     """Take the next number of the year under a row lock: concurrent issues queue here, and a
     rolled-back issue gives its number back, so serials are unique and gap-free."""
-    counter = SerialCounter.objects.filter(year=year)
-    if not counter.update(last_number=F("last_number") + 1):  # the UPDATE takes the row lock
-        SerialCounter.objects.get_or_create(year=year)  # the year's first certificate
-        counter.update(last_number=F("last_number") + 1)
-    return counter.values_list("last_number", flat=True).get()
+    # One statement that takes the row lock and answers the number (SQLite ≥ 3.35 and PostgreSQL
+    # both have RETURNING; the ORM's update() does not).
+    sql = (
+        f"UPDATE {SerialCounter._meta.db_table} SET last_number = last_number + 1 WHERE year = %s RETURNING last_number"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [year])
+        row = cursor.fetchone()
+        if row is None:  # the year's first certificate
+            SerialCounter.objects.get_or_create(year=year)
+            cursor.execute(sql, [year])
+            row = cursor.fetchone()
+    return row[0]
 
 
 def _snapshot(certificate: Certificate, programme: Programme, teacher: User) -> None:
