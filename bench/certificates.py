@@ -50,7 +50,6 @@ import gc
 import io
 import json
 import os
-import pstats
 import random
 import shutil
 import statistics
@@ -62,11 +61,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
+from harness import PROJECT, create_organiser, create_teachers, print_profile, setup_throwaway_django
+
 TARGET_PDFS_PER_S = 50.0
 TARGET_MAX_KB = 100.0
 PROGRAMME_TITLE = "2026年许昌市中小学教师法治教育能力提升专题培训"
-UNIT_NAME = "许昌市教育局政策法规科"
 
 
 # --------------------------------------------------------------------------- set-up
@@ -76,34 +75,11 @@ def setup_django() -> tuple[str, list[Path]]:
     """Point Django at a throwaway database and media folder, set it up and migrate."""
     here = Path(__file__).resolve().parent  # this file is bench/certificates.py: keep `certificates` the app
     sys.path[:] = [str(PROJECT), *(entry for entry in sys.path if Path(entry or ".").resolve() != here)]
-    os.environ["DJANGO_SETTINGS_MODULE"] = "training_site.settings.base"
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("SITE_URL", "https://jspx.xuchang.gov.cn")
-    temp_dirs = [Path(tempfile.mkdtemp(prefix="certificates-bench-media-"))]
-    os.environ["MEDIA_ROOT"] = str(temp_dirs[0])
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        temp_dirs.append(Path(tempfile.mkdtemp(prefix="certificates-bench-db-")))
-        os.environ["DATABASE_URL"] = f"sqlite:///{temp_dirs[-1] / 'bench.sqlite3'}"
-    elif url.startswith("sqlite") and Path(url.split(":///", 1)[-1]).resolve() == PROJECT / "db.sqlite3":
-        sys.exit("Refusing to benchmark on the project's db.sqlite3; give a throwaway DATABASE_URL or none.")
-
-    import django
-    from django.core.management import call_command
-    from django.db import connection
-
-    django.setup()
-    call_command("migrate", interactive=False, verbosity=0)
-
-    from accounts.models import User
-
-    if User.objects.exists():
-        sys.exit(
-            f"The database {connection.settings_dict['NAME']} already holds users; the benchmark flushes its "
-            "database, so it must be a throwaway one (empty it or point DATABASE_URL elsewhere)."
-        )
-    return connection.vendor, temp_dirs
+    media = Path(tempfile.mkdtemp(prefix="certificates-bench-media-"))
+    os.environ["MEDIA_ROOT"] = str(media)
+    vendor, database_dir = setup_throwaway_django("certificates-bench-db-")
+    return vendor, [media, *([database_dir] if database_dir else [])]
 
 
 # --------------------------------------------------------------------------- data
@@ -152,8 +128,6 @@ def build_data(teachers: int, seed: int):
     from django.db import transaction
     from django.utils import timezone
 
-    from accounts.models import OrganisingUnit, Role, User
-    from accounts.services import teachers_bulk_create
     from attendance.models import CheckIn, Method, Status
     from certificates.models import AttendanceMode, CompletionRule
     from courses.models import Enrolment, EnrolmentSource, Kind, Level
@@ -163,10 +137,7 @@ def build_data(teachers: int, seed: int):
     rng = random.Random(seed + 1)
     day = timezone.localdate() - timedelta(days=7)  # a programme that finished last week
     with transaction.atomic():
-        unit = OrganisingUnit.objects.create(name=UNIT_NAME, short_name="政策法规科")
-        organiser = User.objects.create_user(
-            "bench-organiser", None, name="基准测试组织者", role=Role.ORGANISER, unit=unit, is_staff=True
-        )
+        organiser = create_organiser()
         programme = programme_create(
             actor=organiser,
             code=f"FZ{day:%Y-%m%d}",
@@ -188,8 +159,7 @@ def build_data(teachers: int, seed: int):
             venue="许昌市教育局五楼报告厅",
             lecturer="王永浩",
         )
-        created = teachers_bulk_create(records=people)
-        pks = [created[person["id_number"]] for person in people]
+        pks = create_teachers(people)
         Enrolment.objects.bulk_create(
             [Enrolment(programme=programme, teacher_id=pk, source=EnrolmentSource.IMPORT) for pk in pks],
             batch_size=1000,
@@ -418,9 +388,7 @@ def profile_job(programme, organiser, top: int) -> None:
     profiler.enable()
     run_job(programme, organiser)
     profiler.disable()
-    for order in ("cumulative", "tottime"):
-        print(f"\n--- cProfile of the ZIP job, top {top} by {order}")
-        pstats.Stats(profiler, stream=sys.stdout).strip_dirs().sort_stats(order).print_stats(top)
+    print_profile(profiler, "the ZIP job", top)
 
 
 # --------------------------------------------------------------------------- report

@@ -64,294 +64,54 @@ import argparse
 import contextlib
 import cProfile
 import http.client
-import io
 import json
 import os
 import pstats
-import random
 import re
-import secrets
-import shutil
 import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
 from http.cookies import SimpleCookie
-from pathlib import Path
-from urllib.parse import urlencode
 
-PROJECT = Path(__file__).resolve().parent.parent
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-HOST = "127.0.0.1"
-PASSWORD = "Bench-Xuchang-2026"
-USER_AGENT = (
-    "Mozilla/5.0 (Linux; Android 13; V2238A) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/107.0.5304.141 Mobile Safari/537.36 MicroMessenger/8.0.43"
+from harness import (
+    HOST,
+    PASSWORD,
+    USER_AGENT,
+    Client,
+    CpuMeter,
+    Postgres,
+    add_gunicorn_arguments,
+    ceiling_phase,
+    cookie_value,
+    cpu_ms_per,
+    create_organiser,
+    create_sessions,
+    create_teachers,
+    effective_conn_max_age,
+    enrol,
+    fmt_ms,
+    gunicorn_figures,
+    gunicorn_workers,
+    latency_summary,
+    log,
+    make_people,
+    production_stack,
+    profile_listing,
+    run_load,
+    sign_in,
+    undisturbed,
+    wait_for_quiet,
 )
+
 TARGET_RATE = 200.0
 TARGET_P99_MS = 250.0
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-# --------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def as_postgres(command: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-class Postgres:
-    """A throwaway PostgreSQL 15 cluster listening on 127.0.0.1 only."""
-
-    def __init__(self):
-        self.dir = Path(tempfile.mkdtemp(prefix="checkin-bench-pg-"))
-        self.data = self.dir / "data"
-        self.port = free_port()
-        self.started = False
-
-    def start(self) -> str:
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-        run = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
-        subprocess.run(
-            as_postgres([str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres"]), **run
-        )
-        options = f"-p {self.port} -k {self.data} -c listen_addresses={HOST} -c max_connections=200"
-        subprocess.run(
-            as_postgres(
-                [
-                    str(PG_BIN / "pg_ctl"),
-                    "-D",
-                    str(self.data),
-                    "-o",
-                    options,
-                    "-l",
-                    str(self.dir / "log"),
-                    "-w",
-                    "start",
-                ]
-            ),
-            **run,
-        )
-        self.started = True
-        subprocess.run(
-            as_postgres([str(PG_BIN / "createdb"), "-h", HOST, "-p", str(self.port), "-U", "postgres", "bench"]), **run
-        )
-        return f"postgres://postgres@{HOST}:{self.port}/bench"
-
-    def pid(self) -> int | None:
-        try:
-            return int((self.data / "postmaster.pid").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-
-    def stop(self) -> None:
-        if self.started:
-            subprocess.run(
-                as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                check=False,
-            )
-            self.started = False
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-class Gunicorn:
-    def __init__(self, *, env: dict, args, log: Path):
-        self.port = free_port()
-        self.log = log
-        command = [
-            str(PROJECT / ".venv" / "bin" / "gunicorn"),
-            "training_site.wsgi",
-            "--bind",
-            f"{HOST}:{self.port}",
-            "--workers",
-            str(args.workers),
-            "--worker-class",
-            args.worker_class,
-            "--backlog",
-            "2048",
-            "--log-level",
-            "warning",
-        ]
-        if args.worker_class == "gthread":
-            command += ["--threads", str(args.threads)]
-        self.command = command
-        self.env = env
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(self.command, cwd=PROJECT, env=self.env, stdout=log, stderr=log)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited at start-up:\n{self.log.read_text()[-3000:]}")
-            try:
-                connection = http.client.HTTPConnection(HOST, self.port, timeout=2)
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("gunicorn did not answer /healthz within 60 s")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-# --------------------------------------------------------------------------- CPU accounting from /proc
-
-
-def _stat_fields(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text.rsplit(")", 1)[1].split()  # fields from "state" (field 3) on
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            fields = _stat_fields(int(entry.name))
-            if fields and int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def tree_cpu_seconds(pid: int | None) -> float:
-    """CPU of a server process, its live children and its reaped children (cutime/cstime)."""
-    if not pid:
-        return 0.0
-    fields = _stat_fields(pid)
-    if not fields:
-        return 0.0
-    ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
-    for child in _children(pid):
-        child_fields = _stat_fields(child)
-        if child_fields:
-            ticks += int(child_fields[11]) + int(child_fields[12])
-    return ticks / CLK_TCK
-
-
-def machine_busy_ticks() -> tuple[int, int]:
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
-
-
-class CpuMeter:
-    def __init__(self, gunicorn_pid: int | None, postgres_pid: int | None):
-        self.pids = {"gunicorn": gunicorn_pid, "postgres": postgres_pid}
-
-    def snapshot(self) -> dict:
-        busy, total = machine_busy_ticks()
-        return {
-            "client": time.process_time(),
-            "gunicorn": tree_cpu_seconds(self.pids["gunicorn"]),
-            "postgres": tree_cpu_seconds(self.pids["postgres"]),
-            "busy": busy,
-            "total": total,
-        }
-
-    @staticmethod
-    def delta(before: dict, after: dict) -> dict:
-        total = max(1, after["total"] - before["total"])
-        ours = sum(after[key] - before[key] for key in ("client", "gunicorn", "postgres"))
-        busy = (after["busy"] - before["busy"]) / CLK_TCK
-        return {
-            "client_cpu_s": after["client"] - before["client"],
-            "gunicorn_cpu_s": after["gunicorn"] - before["gunicorn"],
-            "postgres_cpu_s": after["postgres"] - before["postgres"],
-            "machine_busy_pct": 100.0 * (after["busy"] - before["busy"]) / total,
-            # CPU of processes that are not part of the benchmark (others sharing the machine)
-            "others_pct": max(0.0, 100.0 * (busy - ours) / (total / CLK_TCK)),
-        }
-
-
-def wait_for_quiet(log, *, threshold_pct: float, max_wait: float) -> float:
-    """Wait until the machine is mostly idle (other jobs share it); returns the last busy % seen."""
-    deadline = time.monotonic() + max_wait
-    while True:
-        busy0, total0 = machine_busy_ticks()
-        time.sleep(1.0)
-        busy1, total1 = machine_busy_ticks()
-        busy = 100.0 * (busy1 - busy0) / max(1, total1 - total0)
-        if busy <= threshold_pct or time.monotonic() >= deadline:
-            if busy > threshold_pct:
-                log(f"  the machine is still {busy:.0f}% busy with other work; measuring anyway")
-            return busy
-
-
-# --------------------------------------------------------------------------- Django set-up and data
-
-
-def write_settings_module(folder: Path, static_root: Path) -> str:
-    """Production settings with STATIC_ROOT in the temporary folder (collectstatic must not touch the project)."""
-    (folder / "checkin_bench_settings.py").write_text(
-        f"from training_site.settings.production import *  # noqa: F403\n\nSTATIC_ROOT = {str(static_root)!r}\n",
-        encoding="utf-8",
-    )
-    return "checkin_bench_settings"
-
-
-def setup_django(env: dict, folder: Path) -> None:
-    os.environ.update(env)
-    sys.path[:0] = [str(PROJECT), str(folder)]
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", interactive=False, verbosity=0)
-    call_command("createcachetable", verbosity=0)  # production's cache is a database table without REDIS_URL
-    call_command("collectstatic", interactive=False, verbosity=0)
-
-
-def make_people(count: int, seed: int) -> list[dict]:
-    """Teacher records with valid, unique ID numbers and mobiles across Xuchang's districts."""
-    from courses.demo import DISTRICTS, GIVEN, SUBJECTS, SURNAMES, TITLES, make_id_number, make_mobile
-
-    rng = random.Random(seed)
-    ids: set[str] = set()
-    mobiles: set[str] = set()
-    weights = [share for _d, _r, share, _s in DISTRICTS]
-    people = []
-    for _ in range(count):
-        district, region, _share, schools = rng.choices(DISTRICTS, weights=weights)[0]
-        people.append(
-            {
-                "name": rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2)))),
-                "id_number": make_id_number(rng, region, ids),
-                "mobile": make_mobile(rng, mobiles),
-                "school": rng.choice(schools),
-                "district": district,
-                "subject": rng.choice(SUBJECTS),
-                "title": rng.choice(TITLES),
-            }
-        )
-    return people
+# --------------------------------------------------------------------------- data
 
 
 def build_data(groups: dict[str, int], seed: int, password_hash: str, lecture_sessions: int = 1) -> dict:
@@ -369,21 +129,15 @@ def build_data(groups: dict[str, int], seed: int, password_hash: str, lecture_se
     from django.db import transaction
     from django.utils import timezone
 
-    from accounts.models import OrganisingUnit, Role, User
-    from accounts.services import teachers_bulk_create
-    from courses.models import Enrolment, EnrolmentSource, Kind, Level
+    from courses.models import Kind, Level
     from courses.services import programme_create, session_create
-    from courses.signals import enrolments_bulk_created
 
     call_command("flush", interactive=False, verbosity=0)
     people = make_people(sum(groups.values()), seed)
     now = timezone.now()
     today = timezone.localdate()
     with transaction.atomic():
-        unit = OrganisingUnit.objects.create(name="许昌市教育局政策法规科", short_name="政策法规科")
-        organiser = User.objects.create_user(
-            "bench-organiser", None, name="基准测试组织者", role=Role.ORGANISER, unit=unit, is_staff=True
-        )
+        organiser = create_organiser()
         common = {
             "level": Level.MUNICIPAL,
             "kind": Kind.LECTURE,
@@ -422,97 +176,16 @@ def build_data(groups: dict[str, int], seed: int, password_hash: str, lecture_se
             starts_at=now + timedelta(minutes=10),
             ends_at=now + timedelta(hours=2, minutes=40),
         )
-        created = teachers_bulk_create(records=people)
-        pks = [created[person["id_number"]] for person in people]
-        User.objects.filter(pk__in=pks).update(password=password_hash)  # one hash, computed once
+        pks = create_teachers(people, password_hash)
         result, start = {"lecture": lecture, "main": main, "warmup": warmup, "groups": {}}, 0
         for name, count in groups.items():
             result["groups"][name] = [(pks[i], people[i]["mobile"]) for i in range(start, start + count)]
             start += count
-            programme = warmup_programme if name == "warmup" else lecture
-            teacher_ids = pks[start - count : start]
-            Enrolment.objects.bulk_create(
-                [Enrolment(programme=programme, teacher_id=pk, source=EnrolmentSource.IMPORT) for pk in teacher_ids],
-                batch_size=1000,
-            )
-            enrolments_bulk_created.send(
-                sender=Enrolment,
-                programme_id=programme.pk,
-                teacher_ids=teacher_ids,
-                reactivated_ids=[],
-                changed_teacher_ids=[],
-            )
+            enrol(warmup_programme if name == "warmup" else lecture, pks[start - count : start])
     return result
 
 
-def create_sessions(teacher_pks: list[int]) -> dict[int, str]:
-    """One real signed-in Django session per teacher, written in bulk; returns {teacher pk: session key}."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session as DjangoSession
-    from django.utils import timezone
-    from django.utils.crypto import get_random_string
-
-    from accounts.models import User
-
-    store = SessionStore()
-    users = {user.pk: user for user in User.objects.filter(pk__in=teacher_pks)}
-    expires = timezone.now() + timedelta(seconds=store.get_expiry_age())
-    keys, rows = {}, []
-    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-    for pk in teacher_pks:
-        key = get_random_string(32, alphabet)
-        data = {
-            SESSION_KEY: str(pk),
-            BACKEND_SESSION_KEY: "accounts.backends.IdentifierBackend",
-            HASH_SESSION_KEY: users[pk].get_session_auth_hash(),
-        }
-        rows.append(DjangoSession(session_key=key, session_data=store.encode(data), expire_date=expires))
-        keys[pk] = key
-    DjangoSession.objects.bulk_create(rows, batch_size=1000)
-    return keys
-
-
 # --------------------------------------------------------------------------- the client
-
-
-class Client:
-    """One keep-alive (when the server allows it) HTTP/1.1 connection per thread."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.local = threading.local()
-
-    def connection(self) -> http.client.HTTPConnection:
-        connection = getattr(self.local, "connection", None)
-        if connection is None:
-            connection = self.local.connection = http.client.HTTPConnection(HOST, self.port, timeout=30)
-        return connection
-
-    def request(self, method: str, path: str, headers: dict, body: bytes | None = None):
-        connection = self.connection()
-        try:
-            connection.request(method, path, body=body, headers={"User-Agent": USER_AGENT, **headers})
-            response = connection.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException):
-            connection.close()
-            raise
-        if response.will_close:
-            connection.close()
-        return response.status, response.headers, data
-
-    def close(self) -> None:
-        connection = getattr(self.local, "connection", None)
-        if connection is not None:
-            connection.close()
-
-
-def cookie_value(headers, name: str) -> str | None:
-    for header in headers.get_all("Set-Cookie") or []:
-        if header.startswith(f"{name}="):
-            return header.split(";", 1)[0].split("=", 1)[1]
-    return None
 
 
 def checkin(client: Client, *, session_id: int, session_key: str, device: str | None, expect: str) -> dict:
@@ -560,59 +233,6 @@ def checkin(client: Client, *, session_id: int, session_key: str, device: str | 
     return result
 
 
-def run_load(items: list, work, *, concurrency: int, time_limit: float) -> tuple[list, float]:
-    """Run work(client_thread_state, item) over items with at most `concurrency` in flight and a hard deadline.
-
-    Returns the results (in completion order) and the elapsed wall time from the start to the last answer.
-    """
-    iterator = iter(items)
-    lock = threading.Lock()
-    results: list = []
-    start_gate = threading.Barrier(concurrency + 1)
-    deadline = [0.0]
-    finished_at = [0.0]
-
-    def worker():
-        start_gate.wait()
-        while time.perf_counter() < deadline[0]:
-            with lock:
-                item = next(iterator, None)
-            if item is None:
-                break
-            outcome = work(item)
-            with lock:
-                results.append(outcome)
-                finished_at[0] = time.perf_counter()
-
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    started = time.perf_counter()
-    deadline[0] = started + time_limit
-    start_gate.wait()
-    for thread in threads:
-        thread.join(timeout=time_limit + 60)
-    return results, max(finished_at[0] - started, 1e-9)
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * p // 100))
-    return ordered[int(rank) - 1]
-
-
-def latency_summary(values: list[float]) -> dict:
-    return {
-        "p50_ms": percentile(values, 50),
-        "p95_ms": percentile(values, 95),
-        "p99_ms": percentile(values, 99),
-        "max_ms": max(values) if values else float("nan"),
-    }
-
-
 # --------------------------------------------------------------------------- phases
 
 
@@ -620,53 +240,13 @@ def sign_in_check(port: int, mobile: str) -> bool:
     """One real sign-in through /accounts/login/ with the benchmark password, then the home page."""
     client = Client(port)
     try:
-        status, headers, body = client.request("GET", "/accounts/login/", {})
-        csrf = cookie_value(headers, "csrftoken")
-        form_token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
-        if status != 200 or not csrf or not form_token:
-            return False
-        form = urlencode(
-            {"csrfmiddlewaretoken": form_token.group(1).decode(), "username": mobile, "password": PASSWORD}
-        )
-        status, headers, _ = client.request(
-            "POST",
-            "/accounts/login/",
-            {"Cookie": f"csrftoken={csrf}", "Content-Type": "application/x-www-form-urlencoded"},
-            form.encode(),
-        )
-        session = cookie_value(headers, "sessionid")
-        if status != 302 or not session:
+        session = sign_in(client, mobile)
+        if not session:
             return False
         status, _, _ = client.request("GET", "/", {"Cookie": f"sessionid={session}"})
         return status == 200
     finally:
         client.close()
-
-
-def ceiling_phase(port: int, *, requests: int, concurrency: int, time_limit: float, meter: CpuMeter) -> dict:
-    client = Client(port)
-
-    def work(_item):
-        started = time.perf_counter()
-        try:
-            status, _, _ = client.request("GET", "/healthz", {})
-        except (OSError, http.client.HTTPException):
-            return None
-        return (time.perf_counter() - started) * 1000 if status == 200 else None
-
-    before = meter.snapshot()
-    results, elapsed = run_load(range(requests), work, concurrency=concurrency, time_limit=time_limit)
-    cpu = CpuMeter.delta(before, meter.snapshot())
-    client.close()
-    latencies = [value for value in results if value is not None]
-    return {
-        "requests": len(latencies),
-        "errors": len(results) - len(latencies),
-        "rps": len(latencies) / elapsed,
-        "elapsed_s": elapsed,
-        **latency_summary(latencies),
-        **cpu,
-    }
 
 
 def checkin_phase(port, session_id, keys, *, concurrency, time_limit, meter, expect="checked_in", devices=None):
@@ -739,7 +319,7 @@ def certificates_check(programme_id: int, teachers: list[int]) -> dict:
     }
 
 
-def one_run(args, size: int, run: int, port: int, meter: CpuMeter, password_hash: str, log) -> dict:
+def one_run(args, size: int, run: int, port: int, meter: CpuMeter, password_hash: str) -> dict:
     race = args.race
     warmup = max(2 * args.concurrency, 50)
     data = build_data(
@@ -764,7 +344,7 @@ def one_run(args, size: int, run: int, port: int, meter: CpuMeter, password_hash
     )
     ceiling_phase(port, requests=300, concurrency=args.concurrency, time_limit=30, meter=meter)
 
-    wait_for_quiet(log, threshold_pct=args.quiet_below, max_wait=args.quiet_wait)
+    wait_for_quiet(threshold_pct=args.quiet_below, max_wait=args.quiet_wait)
     ceiling = ceiling_phase(
         port,
         requests=max(2 * size, args.ceiling_requests),
@@ -773,7 +353,7 @@ def one_run(args, size: int, run: int, port: int, meter: CpuMeter, password_hash
         meter=meter,
     )
     log(f"  run {run + 1}: ceiling {ceiling['rps']:.0f} req/s; checking in {size} teachers ...")
-    wait_for_quiet(log, threshold_pct=args.quiet_below, max_wait=args.quiet_wait)
+    wait_for_quiet(threshold_pct=args.quiet_below, max_wait=args.quiet_wait)
     results, elapsed, cpu = checkin_phase(
         port,
         main_session,
@@ -926,18 +506,11 @@ def profile_in_process(count: int, top: int, password_hash: str, lecture_session
         )
         total = total or seconds
         print(f"  {label:<58} {1000 * seconds / count:7.2f} ms  {100 * seconds / total:5.1f}%")
-    stream = io.StringIO()
-    stats.stream = stream
-    stats.strip_dirs().sort_stats("tottime").print_stats(top)
     print(f"\n--- cProfile, top {top} by own time")
-    print("\n".join(stream.getvalue().splitlines()[6:]))
+    print(profile_listing(profiler, "tottime", top))
 
 
 # --------------------------------------------------------------------------- output
-
-
-def fmt_ms(value: float) -> str:
-    return f"{value:.0f}" if value == value else "-"
 
 
 def median_of(runs: list[dict], key: str) -> float:
@@ -951,18 +524,15 @@ def summarise(size: int, all_runs: list[dict], max_others: float) -> dict:
 
     Correctness counts (errors, duplicates, missing records) are summed over every run.
     """
-    quiet = [run for run in all_runs if run["others_pct"] < max_others]
-    runs = quiet or all_runs
+    runs = undisturbed(all_runs, max_others)
     # The ceiling phase has its own share of other work: its median is over the runs where it was quiet.
-    ceilings = [run["ceiling"] for run in all_runs if run["ceiling"]["others_pct"] < max_others] or [
-        run["ceiling"] for run in all_runs
-    ]
+    ceilings = undisturbed([run["ceiling"] for run in all_runs], max_others)
     ceiling_rps = statistics.median(ceiling["rps"] for ceiling in ceilings)
     return {
         "n": size,
         "runs": len(all_runs),
         "runs_in_medians": len(runs),
-        "medians_disturbed": not quiet,
+        "medians_disturbed": all(run["others_pct"] >= max_others for run in all_runs),
         "checkins": int(statistics.median(run["checkins"] for run in runs)),
         "checkins_per_s": round(median_of(runs, "checkins_per_s"), 1),
         "p50_ms": round(median_of(runs, "p50_ms"), 1),
@@ -1018,18 +588,10 @@ def summarise(size: int, all_runs: list[dict], max_others: float) -> dict:
     }
 
 
-def effective_conn_max_age():
-    from django.conf import settings
-
-    return settings.DATABASES["default"].get("CONN_MAX_AGE")
-
-
 def print_table(args, all_runs: dict[int, list[dict]], summaries: list[dict]) -> None:
     print(
-        f"\nQR check-in load, gunicorn {args.workers} {args.worker_class} workers"
-        + (f" x {args.threads} threads" if args.worker_class == "gthread" else "")
-        + f", {args.concurrency} in flight, CONN_MAX_AGE={effective_conn_max_age()}, PostgreSQL, "
-        f"{os.cpu_count()} cores; lecture of {args.lecture_sessions} session(s)"
+        f"\nQR check-in load, gunicorn {gunicorn_workers(args)}, {args.concurrency} in flight, "
+        f"CONN_MAX_AGE={effective_conn_max_age()}, PostgreSQL, {os.cpu_count()} cores; lecture of {args.lecture_sessions} session(s)"
         + (" (each check-in completes it and issues the certificate)" if args.lecture_sessions == 1 else "")
     )
     header = (
@@ -1042,11 +604,7 @@ def print_table(args, all_runs: dict[int, list[dict]], summaries: list[dict]) ->
     for size, runs in all_runs.items():
         for run in runs:
             race = "/".join(f"{v}{k[:1]}" for k, v in sorted(run["race_outcomes"].items()))
-            per = max(1, run["checkins"])
-            cpu = (
-                f"{1000 * run['gunicorn_cpu_s'] / per:.1f}/{1000 * run['postgres_cpu_s'] / per:.1f}/"
-                f"{1000 * run['client_cpu_s'] / per:.1f}"
-            )
+            cpu = cpu_ms_per(run, run["checkins"])
             print(
                 f"{size:>5} {run['run']:>4} {run['checkins']:>5} {sum(run['errors'].values()):>4} {run['not_attempted']:>5} "
                 f"{run['elapsed_s']:>7.1f} {run['checkins_per_s']:>6.0f} {fmt_ms(run['p50_ms']):>5} "
@@ -1090,9 +648,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight (client threads)")
     parser.add_argument("--time-limit", type=float, default=60.0, help="hard limit of each measured phase, seconds")
-    parser.add_argument("--workers", type=int, default=5)
-    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker with gthread")
+    add_gunicorn_arguments(parser)
     parser.add_argument(
         "--conn-max-age", type=int, default=None, help="CONN_MAX_AGE of the server (default: the production settings')"
     )
@@ -1119,43 +675,16 @@ def main() -> None:
     parser.add_argument("--profile-count", type=int, default=200)
     args = parser.parse_args()
 
-    def log(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` stops the servers
-    folder = Path(tempfile.mkdtemp(prefix="checkin-bench-"))
-    postgres = None if os.environ.get("DATABASE_URL") else Postgres()
-    server = None
-    try:
-        database_url = postgres.start() if postgres else os.environ["DATABASE_URL"]
-        if not database_url.startswith(("postgres://", "postgresql://")):
-            sys.exit("DATABASE_URL must be a PostgreSQL URL (postgres://…).")
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": write_settings_module(folder, folder / "static"),
-            "PYTHONPATH": os.pathsep.join([str(folder), str(PROJECT)]),
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "ALLOWED_HOSTS": HOST,
-            "SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": database_url,
-            **({"CONN_MAX_AGE": str(args.conn_max_age)} if args.conn_max_age is not None else {}),
-            "LOG_LEVEL": "WARNING",
-        }
-        log(f"database {database_url}; migrating and collecting static files into {folder} ...")
-        setup_django(env, folder)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that leaving production_stack stops the servers
+    postgres = None if os.environ.get("DATABASE_URL") else Postgres("checkin", "-c max_connections=200")
+    with production_stack("checkin", args, postgres) as (server, meter):
         from django.contrib.auth.hashers import make_password
 
         password_hash = make_password(PASSWORD)  # hashed once, assigned to every teacher
-        server = Gunicorn(env=env, args=args, log=folder / "gunicorn.log")
-        server.start()
-        log(f"gunicorn on http://{HOST}:{server.port} ({' '.join(server.command[1:])})")
-        meter = CpuMeter(server.process.pid, postgres.pid() if postgres else None)
         all_runs: dict[int, list[dict]] = {}
         for size in args.sizes:
             log(f"N={size}")
-            all_runs[size] = [
-                one_run(args, size, run, server.port, meter, password_hash, log) for run in range(args.repeat)
-            ]
+            all_runs[size] = [one_run(args, size, run, server.port, meter, password_hash) for run in range(args.repeat)]
         summaries = [summarise(size, runs, args.max_others) for size, runs in all_runs.items()]
         print_table(args, all_runs, summaries)
         if args.profile:
@@ -1169,9 +698,7 @@ def main() -> None:
             "n": largest["n"],
             "target_met": all(s["target_met"] for s in summaries),
             "server": {
-                "workers": args.workers,
-                "worker_class": args.worker_class,
-                "threads": args.threads if args.worker_class == "gthread" else 1,
+                **gunicorn_figures(args),
                 "conn_max_age": effective_conn_max_age(),
                 "lecture_sessions": args.lecture_sessions,
                 "concurrency": args.concurrency,
@@ -1179,12 +706,6 @@ def main() -> None:
             "runs": summaries,
         }
         print(json.dumps(summary, ensure_ascii=False))
-    finally:
-        if server:
-            server.stop()
-        if postgres:
-            postgres.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

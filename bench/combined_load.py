@@ -27,7 +27,7 @@ over loopback (127.0.0.1 only), bounded in count (the numbers below) and in time
 
 Set-up, not measured: a throwaway PostgreSQL 15 (bench/quiz_load.py's Postgres: initdb in a temporary
 folder, run as the postgres user via runuser when root, listen_addresses=127.0.0.1, max_connections=300),
-unless DATABASE_URL is given; gunicorn training_site.wsgi (bench/quiz_load.py's Gunicorn: --workers 5
+unless DATABASE_URL is given; gunicorn training_site.wsgi (bench/harness.py's Gunicorn: --workers 5
 sync by default = 2 x cores + 1) with training_site.settings.production, SECRET_KEY of 64 characters,
 ALLOWED_HOSTS=127.0.0.1, SECURE_SSL_REDIRECT=false (plain http on loopback, as behind the TLS proxy),
 STATIC_ROOT in the temporary folder (collectstatic there; a source map that a vendored file names but
@@ -39,7 +39,7 @@ the year so far: --past-programmes (6) finished programmes of this year (courses
 two sessions and --year-share (45%) of the teachers enrolled, attendance and quiz results as
 `seed_activity` makes them (attendance.demo, exams.demo) and certificates issued in bulk
 (certificates.services.certificates_issue_completed); then the live lecture, the live quiz programme
-and a warm-up programme; sessions and tokens in bulk (bench/checkin_load.py create_sessions,
+and a warm-up programme; sessions and tokens in bulk (bench/harness.py create_sessions,
 bench/quiz_load.py token_headers); the dashboard's facts table rebuilt once after the bulk inserts
 (certificates.facts.facts_refresh, as seed_activity does; skipped if the project has none). A warm-up (check-ins, a quiz, dashboard reads on the warm-up
 programme) loads every worker before the measured phase.
@@ -63,7 +63,8 @@ Run it from the project folder (as root, or as a user who can run initdb); 1.5-3
 A DATABASE_URL must name a THROWAWAY database: the script migrates and flushes it. A readable table,
 then the last line: one JSON object with the figures (per operation count, errors, p50/p95/p99 and
 rate; throughput; `lost` counts, which must all be 0; "ok" true when nothing errored, was lost or was
-left undone). The script reuses functions of bench/checkin_load.py and bench/quiz_load.py (imported).
+left undone). The script reuses functions of bench/harness.py, bench/checkin_load.py and
+bench/quiz_load.py (imported).
 """
 
 import argparse
@@ -73,8 +74,6 @@ import json
 import os
 import random
 import re
-import secrets
-import shutil
 import signal
 import sys
 import tempfile
@@ -87,12 +86,35 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import checkin_load as ck  # bench/checkin_load.py: sessions, the check-in client, CPU meter
-import quiz_load as qz  # bench/quiz_load.py: PostgreSQL, gunicorn, tokens, the quiz checks
+import checkin_load as ck  # bench/checkin_load.py: the check-in client and its checks
+import quiz_load as qz  # bench/quiz_load.py: PostgreSQL with lock logging, tokens, submits, the quiz checks
+from harness import (
+    PASSWORD,
+    PROJECT,
+    Client,
+    Connection,
+    CpuMeter,
+    Gunicorn,
+    add_gunicorn_arguments,
+    create_organiser,
+    create_sessions,
+    create_teachers,
+    database_url,
+    fmt_ms,
+    gunicorn_figures,
+    gunicorn_workers,
+    latency_summary,
+    log,
+    make_people,
+    mark_attended,
+    no_nan,
+    percentile,
+    production_env,
+    setup_production_django,
+    stop_all,
+    wait_for_quiet,
+)
 
-PROJECT = ck.PROJECT
-HOST = ck.HOST
-PASSWORD = ck.PASSWORD
 ANSWERS = qz.ANSWERS
 OPERATIONS = (
     ("checkin", "check-in (scan + complete)"),
@@ -106,10 +128,6 @@ OPERATIONS = (
     ("dashboard_page", "GET /reports/?year=Y"),
     ("dashboard_api", "GET /api/reports/summary/"),
 )
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------- recording
@@ -173,18 +191,6 @@ def missing_source_maps(folder: Path) -> list[str]:
         stub.write_text('{"version": 3, "sources": [], "mappings": ""}\n', encoding="utf-8")
         stubs.append(str(target.relative_to(source)))
     return stubs
-
-
-def write_settings_module(folder: Path) -> tuple[str, list[str]]:
-    """Production settings with STATIC_ROOT in the temporary folder (and stubbed source maps, if needed)."""
-    stubs = missing_source_maps(folder)
-    extra = f"STATICFILES_DIRS = [*STATICFILES_DIRS, {str(folder / 'static-stubs')!r}]  # noqa: F405\n" if stubs else ""
-    (folder / "combined_bench_settings.py").write_text(
-        "from training_site.settings.production import *  # noqa: F403\n\n"
-        f"STATIC_ROOT = {str(folder / 'static')!r}\n{extra}",
-        encoding="utf-8",
-    )
-    return "combined_bench_settings", stubs
 
 
 def aware(day: date, hour: int, minute: int = 0):
@@ -268,31 +274,23 @@ def build_data(args, password_hash: str) -> dict:
     from django.db import transaction
     from django.utils import timezone
 
-    from accounts.models import OrganisingUnit, Role, User
-    from accounts.services import teachers_bulk_create
-    from attendance.models import CheckIn, Method, Status
+    from accounts.models import Role, User
     from courses.models import Enrolment, EnrolmentSource, Kind, Level
     from courses.services import programme_create, session_create
     from exams.models import Option
-    from exams.services import quiz_create
 
     call_command("flush", interactive=False, verbosity=0)
     call_command("seed_exams", "--no-demo-quizzes", verbosity=0, stdout=io.StringIO())
     needed = args.checkins + args.quiz_teachers + args.warmup
-    people = ck.make_people(max(args.teachers, needed), seed=20261125)
+    people = make_people(max(args.teachers, needed), seed=20261125)
     rng = random.Random(20261125)
     with transaction.atomic():
-        unit = OrganisingUnit.objects.create(name="许昌市教育局政策法规科", short_name="政策法规科")
-        organiser = User.objects.create_user(
-            "bench-organiser", None, name="基准测试组织者", role=Role.ORGANISER, unit=unit, is_staff=True
-        )
+        organiser = create_organiser()
         readers = [
             User.objects.create_user(f"bench-bureau-{i + 1}", None, name=f"教育局读者{i + 1}", role=Role.BUREAU)
             for i in range(max(1, args.readers))
         ]
-        created = teachers_bulk_create(records=people)
-        pks = [created[person["id_number"]] for person in people]
-        User.objects.filter(pk__in=pks).update(password=password_hash)
+        pks = create_teachers(people, password_hash)
     year = build_year(organiser=organiser, pks=pks, args=args, rng=rng)
 
     lecture_pks = pks[: args.checkins]
@@ -341,17 +339,7 @@ def build_data(args, password_hash: str) -> dict:
             starts_at=aware(yesterday, 9),
             ends_at=aware(yesterday, 11, 30),
         )
-        quiz = quiz_create(
-            actor=organiser,
-            programme=online,
-            title=f"{today.year}年市培计划 法治知识测试",
-            **qz.QUESTIONS,
-            time_limit_minutes=30,
-            pass_mark=60,
-            max_attempts=1,
-            opens_at=now - timedelta(minutes=5),
-            closes_at=now + timedelta(hours=3),
-        )
+        quiz = qz.open_quiz(organiser, online, f"{today.year}年市培计划 法治知识测试", now)
         warm = programme_create(
             actor=organiser,
             code=f"WU{today:%Y-%m%d}",
@@ -369,17 +357,7 @@ def build_data(args, password_hash: str) -> dict:
             starts_at=now + timedelta(minutes=11),
             ends_at=now + timedelta(hours=2),
         )
-        warm_quiz = quiz_create(
-            actor=organiser,
-            programme=warm,
-            title="预热测试",
-            **qz.QUESTIONS,
-            time_limit_minutes=30,
-            pass_mark=60,
-            max_attempts=1,
-            opens_at=now - timedelta(minutes=5),
-            closes_at=now + timedelta(hours=3),
-        )
+        warm_quiz = qz.open_quiz(organiser, warm, "预热测试", now)
         Enrolment.objects.bulk_create(
             [
                 Enrolment(programme=programme, teacher_id=pk, source=EnrolmentSource.IMPORT)
@@ -388,26 +366,14 @@ def build_data(args, password_hash: str) -> dict:
             ],
             batch_size=1000,
         )
-        CheckIn.objects.bulk_create(  # yesterday's session of the quiz programme, attended
-            [
-                CheckIn(
-                    session=attended,
-                    teacher_id=pk,
-                    status=Status.PRESENT,
-                    method=Method.QR,
-                    checked_in_at=attended.starts_at - timedelta(minutes=5),
-                )
-                for pk in quiz_pks
-            ],
-            batch_size=1000,
-        )
+        mark_attended(attended, quiz_pks)  # yesterday's session of the quiz programme
     facts = refresh_facts()
     key: dict[int, set[int]] = defaultdict(set)
     for question_id, option_id in Option.objects.filter(is_correct=True).values_list("question_id", "pk"):
         key[question_id].add(option_id)
-    sessions = ck.create_sessions(lecture_pks + warm_pks + [reader.pk for reader in readers])
+    sessions = create_sessions(lecture_pks + warm_pks + [reader.pk for reader in readers])
     tokens = qz.token_headers(quiz_pks + warm_pks)
-    mobiles = {created[person["id_number"]]: person["mobile"] for person in people}
+    mobiles = {pk: person["mobile"] for pk, person in zip(pks, people, strict=True)}
     return {
         "year": today.year,
         "teachers": len(pks),
@@ -457,7 +423,7 @@ def rush(port, session_id, teachers, keys, *, t0, deadline, args, rec: Recorder,
     again = set(teachers[:: max(1, args.again_every)]) if args.again_every else set()
     queue = iter(arrivals)
     lock = threading.Lock()
-    client = ck.Client(port)
+    client = Client(port)
     slip: list[float] = []
 
     def phone() -> None:
@@ -524,7 +490,7 @@ def answer_for(question: dict, key: dict[int, set[int]], rng: random.Random, acc
 def quiz_teacher(port, quiz_id, headers, key, *, start_at, deadline, args, seed, double, rec: Recorder) -> dict:
     """One teacher: start, 20 autosaves with thinking between, submit (twice at once if double)."""
     rng = random.Random(seed)
-    connection = qz.Connection(port)
+    connection = Connection(port)
     result = {"ok": False, "not_done": False}
 
     def post(op, path, payload=None, expect=200):
@@ -612,7 +578,7 @@ def quiz_hour(port, quiz_id, credentials, key, *, t0, deadline, args, rec, resul
 
 
 def dashboard_reader(port, session_key, year, *, t0, stop: threading.Event, pause_s, rec, offset) -> None:
-    client = ck.Client(port)
+    client = Client(port)
     headers = {"Cookie": f"sessionid={session_key}"}
     sleep_until(t0 + offset)
     try:
@@ -740,7 +706,7 @@ def measured_phase(port, data, args, meter) -> dict:
     stop.set()
     for reader in readers:
         reader.join(timeout=60)
-    cpu = ck.CpuMeter.delta(before, meter.snapshot())
+    cpu = CpuMeter.delta(before, meter.snapshot())
     elapsed = max(finished - t0, 1e-9)
     for pk in data["quiz_pks"]:  # a thread that never reported (hard limit) counts as not done
         results.setdefault(pk, {"ok": False, "not_done": True})
@@ -871,23 +837,18 @@ def op_figures(rec: Recorder, elapsed: float) -> dict:
             "count": len(values),
             "errors": sum(errors.values()),
             **{kind: errors[kind] for kind in ("5xx", "connection", "unexpected") if errors[kind]},
-            "p50_ms": round(ck.percentile(values, 50), 1),
-            "p95_ms": round(ck.percentile(values, 95), 1),
-            "p99_ms": round(ck.percentile(values, 99), 1),
-            "max_ms": round(max(values), 1) if values else float("nan"),
+            **{key: round(value, 1) for key, value in latency_summary(values).items()},
             "per_s": round(len(values) / elapsed, 1),
         }
     return figures
 
 
 def print_report(args, data, phase, check, figures, summary) -> None:
-    fmt = qz.fmt
     elapsed = phase["elapsed"]
     cpu = phase["cpu"]
     print(
-        f"\nCombined load: gunicorn {args.workers} {args.worker_class} workers"
-        + (f" x {args.threads} threads" if args.worker_class == "gthread" else "")
-        + f", CONN_MAX_AGE={args.conn_max_age}, production settings, PostgreSQL 15, {os.cpu_count()} cores"
+        f"\nCombined load: gunicorn {gunicorn_workers(args)}, CONN_MAX_AGE={args.conn_max_age}, production settings, "
+        f"PostgreSQL 15, {os.cpu_count()} cores"
     )
     year = data["year_so_far"]
     print(
@@ -903,8 +864,8 @@ def print_report(args, data, phase, check, figures, summary) -> None:
     for op, label in OPERATIONS:
         f = figures[op]
         print(
-            f"{label:<30} {f['count']:>6} {f['errors']:>4} {fmt(f['p50_ms']):>6} {fmt(f['p95_ms']):>6} "
-            f"{fmt(f['p99_ms']):>6} {fmt(f['max_ms']):>6} {f['per_s']:>6.1f}"
+            f"{label:<30} {f['count']:>6} {f['errors']:>4} {fmt_ms(f['p50_ms']):>6} {fmt_ms(f['p95_ms']):>6} "
+            f"{fmt_ms(f['p99_ms']):>6} {fmt_ms(f['max_ms']):>6} {f['per_s']:>6.1f}"
         )
     print("-" * len(header))
     print(
@@ -915,7 +876,7 @@ def print_report(args, data, phase, check, figures, summary) -> None:
     print(
         f"measured window {elapsed:.1f} s; {summary['checkins_per_s']:.1f} check-ins/s (peak arrival rate "
         f"{2 * args.checkins / args.rush_seconds:.0f}/s), {summary['quiz_requests_per_s']:.1f} quiz requests/s; "
-        f"client start slip p99 {fmt(ck.percentile(slip, 99))} ms; not done at the time limit: "
+        f"client start slip p99 {fmt_ms(percentile(slip, 99))} ms; not done at the time limit: "
         f"{summary['not_done']['checkins']} check-ins, {summary['not_done']['quizzes']} quizzes"
     )
     print(
@@ -1008,9 +969,7 @@ def main() -> None:
     parser.add_argument("--year-share", type=float, default=0.45, help="share of teachers in each past programme")
     parser.add_argument("--warmup", type=int, default=40, help="warm-up teachers (not measured)")
     parser.add_argument("--time-limit", type=float, default=150.0, help="hard limit of the measured phase, s")
-    parser.add_argument("--workers", type=int, default=5)
-    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker with gthread")
+    add_gunicorn_arguments(parser)
     parser.add_argument("--conn-max-age", type=int, default=0, help="CONN_MAX_AGE of the server (project default 0)")
     parser.add_argument("--quiet-below", type=float, default=20.0, help="wait until the machine is less busy ...")
     parser.add_argument("--quiet-wait", type=float, default=45.0, help="... but at most this many seconds")
@@ -1023,30 +982,17 @@ def main() -> None:
     began = time.perf_counter()
     code = code_state()
     try:
-        database_url = postgres.start() if postgres else os.environ["DATABASE_URL"]
-        if not database_url.startswith(("postgres://", "postgresql://")):
-            sys.exit("DATABASE_URL must be a PostgreSQL URL (postgres://…).")
-        settings_module, stubs = write_settings_module(folder)
+        url = database_url(postgres)
+        stubs, extra = missing_source_maps(folder), ""
         if stubs:
+            extra = f"STATICFILES_DIRS = [*STATICFILES_DIRS, {str(folder / 'static-stubs')!r}]  # noqa: F405\n"
             log(f"  collectstatic would fail on missing source maps; stubbed in the temporary folder: {stubs}")
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": settings_module,
-            "PYTHONPATH": os.pathsep.join([str(folder), str(PROJECT)]),
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "ALLOWED_HOSTS": HOST,
-            "SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": database_url,
-            "CONN_MAX_AGE": str(args.conn_max_age),
-            "LOG_LEVEL": "WARNING",
-        }
+        env = production_env(folder, "combined", url, args.conn_max_age, extra)
         env.pop("REDIS_URL", None)  # the database cache, as on a single server without Redis
-        log(f"database {database_url}; migrating, collectstatic and createcachetable in {folder} ...")
-        qz.setup_django(env, folder)
+        log(f"database {url}; migrating, collectstatic and createcachetable in {folder} ...")
+        setup_production_django(env, folder)
         from django.contrib.auth.hashers import make_password
-        from django.core.management import call_command
 
-        call_command("createcachetable", verbosity=0)
         password_hash = make_password(PASSWORD)  # hashed once, set for every teacher
         log("building the data ...")
         data = build_data(args, password_hash)
@@ -1054,16 +1000,15 @@ def main() -> None:
             f"  {data['teachers']} teachers, year so far {data['year_so_far']}; "
             f"{len(data['sessions'])} sessions and {len(data['tokens'])} tokens"
         )
-        server = qz.Gunicorn(env=env, args=args, log_path=folder / "gunicorn.log")
+        server = Gunicorn(env=env, args=args, folder=folder)
         server.start()
-        log(f"gunicorn on http://{HOST}:{server.port} ({' '.join(server.command[1:])})")
         signed_in = ck.sign_in_check(server.port, data["mobiles"][data["lecture_pks"][0]]) and qz.sign_in_check(
             server.port, data["mobiles"][data["quiz_pks"][0]], "token"
         )
         log(f"  the password is real (/accounts/login/ and /api/auth/token/): {signed_in}")
         warm_up(server.port, data, args)
-        meter = ck.CpuMeter(server.process.pid, postgres.pid() if postgres else None)
-        ck.wait_for_quiet(log, threshold_pct=args.quiet_below, max_wait=args.quiet_wait)
+        meter = CpuMeter(server.process.pid, postgres.pid() if postgres else None)
+        wait_for_quiet(threshold_pct=args.quiet_below, max_wait=args.quiet_wait)
         log(
             f"measured phase: {args.checkins} check-ins, {args.quiz_teachers} quiz teachers, {args.readers} readers ..."
         )
@@ -1092,7 +1037,7 @@ def main() -> None:
                 "unexpected": totals["unexpected"],
             },
             "not_done": not_done,
-            "server_log": server_log_counts(server.log),
+            "server_log": server_log_counts(server.log_path),
             "code": code,
         }
         lost = check["lost"]
@@ -1113,9 +1058,7 @@ def main() -> None:
             "date": time.strftime("%Y-%m-%d"),
             "cores": os.cpu_count(),
             "server": {
-                "workers": args.workers,
-                "worker_class": args.worker_class,
-                "threads": args.threads if args.worker_class == "gthread" else 1,
+                **gunicorn_figures(args),
                 "conn_max_age": args.conn_max_age,
                 "settings": "production",
             },
@@ -1166,13 +1109,9 @@ def main() -> None:
             "total_run_s": round(time.perf_counter() - began, 1),
             "ok": summary["passed"],
         }
-        print(json.dumps(qz.no_nan(result), ensure_ascii=False))
+        print(json.dumps(no_nan(result), ensure_ascii=False))
     finally:
-        if server:
-            server.stop()
-        if postgres:
-            postgres.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+        stop_all(server, postgres, folder)
 
 
 if __name__ == "__main__":

@@ -36,8 +36,8 @@ At the largest size, the queries of the last timed page and API requests are pri
 times, and the slowest (--explain, default 4) are run again under EXPLAIN (ANALYZE, BUFFERS); their
 plans are printed before the table.
 
-PostgreSQL: a throwaway PostgreSQL 15 cluster started the same way as bench/checkin_load.py and
-bench/quiz_load.py (initdb -A trust in a temporary folder, run as the postgres user when the script
+PostgreSQL: a throwaway PostgreSQL 15 cluster, bench/harness.py's Postgres as in bench/checkin_load.py
+and bench/quiz_load.py (initdb -A trust in a temporary folder, run as the postgres user when the script
 runs as root, listening on 127.0.0.1 only, stopped and removed in `finally`), unless DATABASE_URL is
 given: it must name a THROWAWAY database, since the script migrates it and truncates its tables.
 Settings: training_site.settings.base with DEBUG=false.
@@ -56,90 +56,17 @@ figures per size; a readable table precedes it.
 import argparse
 import json
 import os
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import warnings
-from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-HOST = "127.0.0.1"
+from harness import HOST, PROJECT, Postgres, percentile, setup_base_django
+
 TARGET_PAGE_MS = 300.0
 TARGET_SIZE = 300_000
 DEFAULT_SIZES = "3000,30000,300000"
-
-
-# --------------------------------------------------------------------------- PostgreSQL
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def as_postgres(command: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-class Postgres:
-    """A throwaway PostgreSQL 15 cluster listening on 127.0.0.1 only (as in bench/checkin_load.py)."""
-
-    def __init__(self):
-        self.dir = Path(tempfile.mkdtemp(prefix="dashboard-bench-pg-"))
-        self.data = self.dir / "data"
-        self.port = free_port()
-        self.started = False
-
-    def start(self) -> str:
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-        run = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
-        subprocess.run(
-            as_postgres([str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres"]), **run
-        )
-        options = f"-p {self.port} -k {self.data} -c listen_addresses={HOST}"
-        command = [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.dir / "log")]
-        subprocess.run(as_postgres([*command, "-w", "start"]), **run)
-        self.started = True
-        subprocess.run(
-            as_postgres([str(PG_BIN / "createdb"), "-h", HOST, "-p", str(self.port), "-U", "postgres", "bench"]), **run
-        )
-        return f"postgres://postgres@{HOST}:{self.port}/bench"
-
-    def stop(self) -> None:
-        if self.started:
-            subprocess.run(
-                as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                check=False,
-            )
-            self.started = False
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 FACTS_SECONDS: dict[int, float] = {}
-
-
-def setup_django(url: str) -> None:
-    sys.path.insert(0, str(PROJECT))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "training_site.settings.base"
-    os.environ["DATABASE_URL"] = url
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: STATIC_ROOT is not collected
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
 
 
 # --------------------------------------------------------------------------- data
@@ -357,12 +284,6 @@ def generate(n: int, year: int) -> dict:
 # --------------------------------------------------------------------------- measuring
 
 
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.4999)))
-    return ordered[rank - 1]
-
-
 def measure(client, url: str, warmup: int, requests: int, budget: float, minimum: int) -> dict:
     """Warm-ups, then `requests` timed requests — fewer (not under `minimum`) when they would take
     longer than `budget` seconds, judged from the last warm-up."""
@@ -563,10 +484,13 @@ def main() -> None:
     try:
         url = os.environ.get("DATABASE_URL", "")
         if not url.startswith("postgres"):
-            postgres = Postgres()
+            postgres = Postgres("dashboard")
             url = postgres.start()
             log(f"started a throwaway PostgreSQL 15 on {HOST}:{postgres.port}")
-        setup_django(url)
+        sys.path.insert(0, str(PROJECT))
+        os.environ["DATABASE_URL"] = url
+        warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: STATIC_ROOT is not collected
+        setup_base_django()
         from django.db import connection
 
         server_version = connection.cursor().connection.info.server_version

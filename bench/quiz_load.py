@@ -81,88 +81,63 @@ import http.client
 import io
 import json
 import os
-import pstats
 import random
 import re
-import secrets
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from datetime import datetime, timedelta
 from datetime import time as dt_time
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import urlencode
 
-PROJECT = Path(__file__).resolve().parent.parent
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-HOST = "127.0.0.1"
-PASSWORD = "Bench-Xuchang-2026"
-USER_AGENT = (
-    "Mozilla/5.0 (Linux; Android 13; V2238A) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/107.0.5304.141 Mobile Safari/537.36 MicroMessenger/8.0.43"
+import harness
+from harness import (
+    HOST,
+    PASSWORD,
+    Connection,
+    CpuMeter,
+    add_gunicorn_arguments,
+    ceiling_phase,
+    cpu_ms_per,
+    create_organiser,
+    create_sessions,
+    create_teachers,
+    effective_conn_max_age,
+    enrol,
+    fmt_ms,
+    gunicorn_figures,
+    gunicorn_workers,
+    latency_summary,
+    log,
+    make_people,
+    mark_attended,
+    no_nan,
+    production_stack,
+    profile_listing,
+    sign_in,
+    undisturbed,
+    wait_for_quiet,
 )
+
 QUESTIONS = {"single_count": 10, "multiple_count": 5, "truefalse_count": 5}
 ANSWERS = sum(QUESTIONS.values())
 OPERATIONS = ("start", "autosave", "submit")
 TARGET_LEVEL = 100
 TARGET_P95_MS = 150.0
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 RUN_DATE = time.strftime("%Y-%m-%d")  # the machine's date, read before Django sets TZ to Asia/Shanghai
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+# --------------------------------------------------------------------------- PostgreSQL and data
 
 
-# --------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def as_postgres(command: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-class Postgres:
-    """A throwaway PostgreSQL 15 cluster listening on 127.0.0.1 only."""
+class Postgres(harness.Postgres):
+    """harness.Postgres with max_connections=300 that logs row-lock waits and reads them back."""
 
     def __init__(self):
-        self.dir = Path(tempfile.mkdtemp(prefix="quiz-bench-pg-"))
-        self.data = self.dir / "data"
-        self.port = free_port()
-        self.started = False
-
-    def start(self) -> str:
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-        run = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
-        subprocess.run(
-            as_postgres([str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres"]), **run
-        )
         # log_lock_waits: every wait for a row lock longer than deadlock_timeout (20 ms) is logged, so the
         # run can tell waiting on a lock from queueing for the CPU.
-        options = (
-            f"-p {self.port} -k {self.data} -c listen_addresses={HOST} -c max_connections=300 "
-            "-c log_lock_waits=on -c deadlock_timeout=20ms"
-        )
-        command = [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.dir / "log")]
-        subprocess.run(as_postgres([*command, "-w", "start"]), **run)
-        self.started = True
-        subprocess.run(
-            as_postgres([str(PG_BIN / "createdb"), "-h", HOST, "-p", str(self.port), "-U", "postgres", "bench"]), **run
-        )
-        return f"postgres://postgres@{HOST}:{self.port}/bench"
+        super().__init__("quiz", "-c max_connections=300 -c log_lock_waits=on -c deadlock_timeout=20ms")
 
     def log_size(self) -> int:
         try:
@@ -182,207 +157,6 @@ class Postgres:
         acquired = [float(ms) for ms in re.findall(r"acquired \S+ on .*? after ([0-9.]+) ms", text)]
         return {"lock_waits": waits, "lock_wait_max_ms": max(acquired, default=0.0)}
 
-    def pid(self) -> int | None:
-        try:
-            return int((self.data / "postmaster.pid").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-
-    def stop(self) -> None:
-        if self.started:
-            subprocess.run(
-                as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                check=False,
-            )
-            self.started = False
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-class Gunicorn:
-    def __init__(self, *, env: dict, args, log_path: Path):
-        self.port = free_port()
-        self.log = log_path
-        self.command = [
-            str(PROJECT / ".venv" / "bin" / "gunicorn"),
-            "training_site.wsgi",
-            "--bind",
-            f"{HOST}:{self.port}",
-            "--workers",
-            str(args.workers),
-            "--worker-class",
-            args.worker_class,
-            "--backlog",
-            "2048",
-            "--log-level",
-            "warning",
-        ]
-        if args.worker_class == "gthread":
-            self.command += ["--threads", str(args.threads)]
-        self.env = env
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(self.command, cwd=PROJECT, env=self.env, stdout=out, stderr=out)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited at start-up:\n{self.log.read_text()[-3000:]}")
-            try:
-                connection = http.client.HTTPConnection(HOST, self.port, timeout=2)
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("gunicorn did not answer /healthz within 60 s")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-# --------------------------------------------------------------------------- CPU accounting from /proc
-
-
-def _stat_fields(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text.rsplit(")", 1)[1].split()  # fields from "state" (field 3) on
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            fields = _stat_fields(int(entry.name))
-            if fields and int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def tree_cpu_seconds(pid: int | None) -> float:
-    """CPU of a server process, its live children and its reaped children (cutime/cstime)."""
-    if not pid:
-        return 0.0
-    fields = _stat_fields(pid)
-    if not fields:
-        return 0.0
-    ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
-    for child in _children(pid):
-        child_fields = _stat_fields(child)
-        if child_fields:
-            ticks += int(child_fields[11]) + int(child_fields[12])
-    return ticks / CLK_TCK
-
-
-def machine_busy_ticks() -> tuple[int, int]:
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
-
-
-class CpuMeter:
-    def __init__(self, gunicorn_pid: int | None, postgres_pid: int | None):
-        self.pids = {"gunicorn": gunicorn_pid, "postgres": postgres_pid}
-
-    def snapshot(self) -> dict:
-        busy, total = machine_busy_ticks()
-        return {
-            "client": time.process_time(),
-            "gunicorn": tree_cpu_seconds(self.pids["gunicorn"]),
-            "postgres": tree_cpu_seconds(self.pids["postgres"]),
-            "busy": busy,
-            "total": total,
-        }
-
-    @staticmethod
-    def delta(before: dict, after: dict) -> dict:
-        total = max(1, after["total"] - before["total"])
-        ours = sum(after[key] - before[key] for key in ("client", "gunicorn", "postgres"))
-        busy = (after["busy"] - before["busy"]) / CLK_TCK
-        return {
-            "client_cpu_s": after["client"] - before["client"],
-            "gunicorn_cpu_s": after["gunicorn"] - before["gunicorn"],
-            "postgres_cpu_s": after["postgres"] - before["postgres"],
-            "machine_busy_pct": 100.0 * (after["busy"] - before["busy"]) / total,
-            # CPU of processes that are not part of the benchmark (other work sharing the machine)
-            "others_pct": max(0.0, 100.0 * (busy - ours) / (total / CLK_TCK)),
-        }
-
-
-def wait_for_quiet(*, threshold_pct: float, max_wait: float) -> float:
-    """Wait until the machine is mostly idle (other jobs may share it); returns the last busy % seen."""
-    deadline = time.monotonic() + max_wait
-    while True:
-        busy0, total0 = machine_busy_ticks()
-        time.sleep(2.0)
-        busy1, total1 = machine_busy_ticks()
-        busy = 100.0 * (busy1 - busy0) / max(1, total1 - total0)
-        if busy <= threshold_pct or time.monotonic() >= deadline:
-            if busy > threshold_pct:
-                log(f"  the machine is still {busy:.0f}% busy with other work; measuring anyway")
-            return busy
-
-
-# --------------------------------------------------------------------------- Django set-up and data
-
-
-def write_settings_module(folder: Path, static_root: Path) -> str:
-    """Production settings with STATIC_ROOT in the temporary folder (collectstatic must not touch the project)."""
-    (folder / "quiz_bench_settings.py").write_text(
-        f"from training_site.settings.production import *  # noqa: F403\n\nSTATIC_ROOT = {str(static_root)!r}\n",
-        encoding="utf-8",
-    )
-    return "quiz_bench_settings"
-
-
-def setup_django(env: dict, folder: Path) -> None:
-    os.environ.update(env)
-    sys.path[:0] = [str(PROJECT), str(folder)]
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", interactive=False, verbosity=0)
-    call_command("createcachetable", verbosity=0)  # production's cache is a database table without REDIS_URL
-    call_command("collectstatic", interactive=False, verbosity=0)
-
-
-def make_people(count: int, seed: int) -> list[dict]:
-    """Teacher records with valid, unique ID numbers and mobiles across Xuchang's districts."""
-    from courses.demo import DISTRICTS, GIVEN, SUBJECTS, SURNAMES, TITLES, make_id_number, make_mobile
-
-    rng = random.Random(seed)
-    ids: set[str] = set()
-    mobiles: set[str] = set()
-    weights = [share for _d, _r, share, _s in DISTRICTS]
-    people = []
-    for _ in range(count):
-        district, region, _share, schools = rng.choices(DISTRICTS, weights=weights)[0]
-        people.append(
-            {
-                "name": rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2)))),
-                "id_number": make_id_number(rng, region, ids),
-                "mobile": make_mobile(rng, mobiles),
-                "school": rng.choice(schools),
-                "district": district,
-                "subject": rng.choice(SUBJECTS),
-                "title": rng.choice(TITLES),
-            }
-        )
-    return people
-
 
 def build_data(groups: dict[str, int], seed: int, password_hash: str) -> dict:
     """Flush; the bank; an organiser; the lecture with its after-class quiz; a warm-up programme; teachers.
@@ -397,15 +171,10 @@ def build_data(groups: dict[str, int], seed: int, password_hash: str) -> dict:
     from django.db import transaction
     from django.utils import timezone
 
-    from accounts.models import OrganisingUnit, Role, User
-    from accounts.services import teachers_bulk_create
-    from attendance.models import CheckIn, Method, Status
     from certificates.facts import facts_refresh
-    from courses.models import Enrolment, EnrolmentSource, Kind, Level
+    from courses.models import Kind, Level
     from courses.services import programme_create, session_create
-    from courses.signals import enrolments_bulk_created
     from exams.models import Option
-    from exams.services import quiz_create
 
     call_command("flush", interactive=False, verbosity=0)
     call_command("seed_exams", "--no-demo-quizzes", verbosity=0, stdout=io.StringIO())
@@ -413,10 +182,7 @@ def build_data(groups: dict[str, int], seed: int, password_hash: str) -> dict:
     now = timezone.now()
     today = timezone.localdate()
     with transaction.atomic():
-        unit = OrganisingUnit.objects.create(name="许昌市教育局政策法规科", short_name="政策法规科")
-        organiser = User.objects.create_user(
-            "bench-organiser", None, name="基准测试组织者", role=Role.ORGANISER, unit=unit, is_staff=True
-        )
+        organiser = create_organiser()
         programmes, quizzes = {}, {}
         for name, code, title in (
             ("main", f"FZ{today:%Y-%m%d}", "法治政府建设专题培训讲座"),
@@ -444,57 +210,39 @@ def build_data(groups: dict[str, int], seed: int, password_hash: str) -> dict:
                 lecturer="王永浩",
             )
             programme.bench_session = session
-            quizzes[name] = quiz_create(
-                actor=organiser,
-                programme=programme,
-                title=f"{title} 课后测试",
-                **QUESTIONS,
-                time_limit_minutes=30,
-                pass_mark=60,
-                max_attempts=1,
-                opens_at=now - timedelta(minutes=5),
-                closes_at=now + timedelta(hours=3),
-            )
-        created = teachers_bulk_create(records=people)
-        pks = [created[person["id_number"]] for person in people]
-        User.objects.filter(pk__in=pks).update(password=password_hash)  # one hash, computed once
+            quizzes[name] = open_quiz(organiser, programme, f"{title} 课后测试", now)
+        pks = create_teachers(people, password_hash)
         result, start = {"quizzes": quizzes, "groups": {}}, 0
         for name, count in groups.items():
             result["groups"][name] = [(pks[i], people[i]["mobile"]) for i in range(start, start + count)]
             teacher_ids = pks[start : start + count]
             start += count
             programme = programmes["warmup" if name == "warmup" else "main"]
-            Enrolment.objects.bulk_create(
-                [Enrolment(programme=programme, teacher_id=pk, source=EnrolmentSource.IMPORT) for pk in teacher_ids],
-                batch_size=1000,
-            )
-            enrolments_bulk_created.send(  # as the roster import does: the dashboard's facts follow
-                sender=Enrolment,
-                programme_id=programme.pk,
-                teacher_ids=teacher_ids,
-                reactivated_ids=[],
-                changed_teacher_ids=[],
-            )
-            session = programme.bench_session
-            CheckIn.objects.bulk_create(
-                [
-                    CheckIn(
-                        session=session,
-                        teacher_id=pk,
-                        status=Status.PRESENT,
-                        method=Method.QR,
-                        checked_in_at=session.starts_at - timedelta(minutes=5),
-                    )
-                    for pk in teacher_ids
-                ],
-                batch_size=1000,
-            )
+            enrol(programme, teacher_ids)
+            mark_attended(programme.bench_session, teacher_ids)
         facts_refresh(programme_ids=[programme.pk for programme in programmes.values()])
     key: dict[int, list[int]] = {}
     for question_id, option_id in Option.objects.filter(is_correct=True).values_list("question_id", "pk"):
         key.setdefault(question_id, []).append(option_id)
     result["key"] = key
     return result
+
+
+def open_quiz(organiser, programme, title: str, now):
+    """A quiz of QUESTIONS open from 5 minutes before `now` for 3 hours: 30 minutes, pass mark 60, one attempt."""
+    from exams.services import quiz_create
+
+    return quiz_create(
+        actor=organiser,
+        programme=programme,
+        title=title,
+        **QUESTIONS,
+        time_limit_minutes=30,
+        pass_mark=60,
+        max_attempts=1,
+        opens_at=now - timedelta(minutes=5),
+        closes_at=now + timedelta(hours=3),
+    )
 
 
 def token_headers(teacher_pks: list[int]) -> dict[int, dict]:
@@ -508,30 +256,12 @@ def token_headers(teacher_pks: list[int]) -> dict[int, dict]:
 
 def session_headers(teacher_pks: list[int]) -> dict[int, dict]:
     """A real signed-in Django session per teacher, written in bulk, plus a CSRF cookie and header."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session as DjangoSession
-    from django.utils import timezone
     from django.utils.crypto import get_random_string
 
-    from accounts.models import User
-
-    store = SessionStore()
-    users = {user.pk: user for user in User.objects.filter(pk__in=teacher_pks)}
-    expires = timezone.now() + timedelta(seconds=store.get_expiry_age())
-    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-    headers, rows = {}, []
-    for pk in teacher_pks:
-        key = get_random_string(32, alphabet)
-        data = {
-            SESSION_KEY: str(pk),
-            BACKEND_SESSION_KEY: "accounts.backends.IdentifierBackend",
-            HASH_SESSION_KEY: users[pk].get_session_auth_hash(),
-        }
-        rows.append(DjangoSession(session_key=key, session_data=store.encode(data), expire_date=expires))
+    headers = {}
+    for pk, key in create_sessions(teacher_pks).items():
         csrf = get_random_string(32)
         headers[pk] = {"Cookie": f"sessionid={key}; csrftoken={csrf}", "X-CSRFToken": csrf}
-    DjangoSession.objects.bulk_create(rows, batch_size=1000)
     return headers
 
 
@@ -540,54 +270,6 @@ def make_credentials(mode: str, teacher_pks: list[int]) -> dict[int, dict]:
 
 
 # --------------------------------------------------------------------------- the client
-
-
-class Connection:
-    """One HTTP/1.1 connection (kept alive when the server allows it) for one client thread."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.connection: http.client.HTTPConnection | None = None
-
-    def request(self, method: str, path: str, headers: dict, body: bytes | None = None):
-        if self.connection is None:
-            self.connection = http.client.HTTPConnection(HOST, self.port, timeout=60)
-        try:
-            self.connection.request(method, path, body=body, headers={"User-Agent": USER_AGENT, **headers})
-            response = self.connection.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException):
-            self.close()
-            raise
-        if response.will_close:
-            self.close()
-        return response.status, response.headers, data
-
-    def post_json(self, path: str, headers: dict, payload: dict | None = None) -> tuple[int, dict | None, float]:
-        """POST a JSON body; returns (status, decoded body or None, milliseconds)."""
-        body = json.dumps(payload or {}).encode()
-        started = time.perf_counter()
-        status, _, data = self.request(
-            "POST", path, {**headers, "Content-Type": "application/json", "Accept": "application/json"}, body
-        )
-        elapsed = (time.perf_counter() - started) * 1000
-        try:
-            decoded = json.loads(data) if data else None
-        except ValueError:
-            decoded = None
-        return status, decoded, elapsed
-
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
-
-
-def cookie_value(headers, name: str) -> str | None:
-    for header in headers.get_all("Set-Cookie") or []:
-        if header.startswith(f"{name}="):
-            return header.split(";", 1)[0].split("=", 1)[1]
-    return None
 
 
 def submit(connection: Connection, attempt_id: int, headers: dict) -> dict:
@@ -723,68 +405,8 @@ def run_teachers(port, quiz_id, credentials: dict[int, dict], *, time_limit, see
         return dict(results), max(finished_at[0] - started, 1e-9)
 
 
-def ceiling_phase(port: int, *, threads: int, requests: int, time_limit: float) -> dict:
-    """GET /healthz from `threads` threads at once: the server's request rate for a near-empty request."""
-    remaining = [requests]
-    lock = threading.Lock()
-    latencies: list[float] = []
-    errors = [0]
-    gate = threading.Barrier(threads + 1)
-    deadline = [0.0]
-    finished_at = [0.0]
-
-    def work() -> None:
-        connection = Connection(port)
-        gate.wait()
-        try:
-            while time.perf_counter() < deadline[0]:
-                with lock:
-                    if remaining[0] <= 0:
-                        return
-                    remaining[0] -= 1
-                started = time.perf_counter()
-                try:
-                    status, _, _ = connection.request("GET", "/healthz", {})
-                except (OSError, http.client.HTTPException):
-                    status = 0
-                with lock:
-                    if status == 200:
-                        latencies.append((time.perf_counter() - started) * 1000)
-                    else:
-                        errors[0] += 1
-                    finished_at[0] = time.perf_counter()
-        finally:
-            connection.close()
-
-    pool = [threading.Thread(target=work, daemon=True) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    started = time.perf_counter()
-    deadline[0] = started + time_limit
-    gate.wait()
-    for thread in pool:
-        thread.join(timeout=time_limit + 60)
-    elapsed = max(finished_at[0] - started, 1e-9)
-    return {"requests": len(latencies), "errors": errors[0], "rps": len(latencies) / elapsed, **summary(latencies)}
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * p // 100))
-    return ordered[int(rank) - 1]
-
-
 def summary(values: list[float]) -> dict:
-    return {
-        "n": len(values),
-        "p50_ms": percentile(values, 50),
-        "p95_ms": percentile(values, 95),
-        "p99_ms": percentile(values, 99),
-        "max_ms": max(values) if values else float("nan"),
-    }
+    return {"n": len(values), **latency_summary(values)}
 
 
 # --------------------------------------------------------------------------- proofs
@@ -800,23 +422,7 @@ def sign_in_check(port: int, mobile: str, mode: str) -> bool:
         )
         if status != 200 or b'"token"' not in body:
             return False
-        if mode != "session":
-            return True
-        status, headers, body = connection.request("GET", "/accounts/login/", {})
-        csrf = cookie_value(headers, "csrftoken")
-        form_token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
-        if status != 200 or not csrf or not form_token:
-            return False
-        form = urlencode(
-            {"csrfmiddlewaretoken": form_token.group(1).decode(), "username": mobile, "password": PASSWORD}
-        )
-        status, headers, _ = connection.request(
-            "POST",
-            "/accounts/login/",
-            {"Cookie": f"csrftoken={csrf}", "Content-Type": "application/x-www-form-urlencoded"},
-            form.encode(),
-        )
-        return status == 302 and bool(cookie_value(headers, "sessionid"))
+        return mode != "session" or sign_in(connection, mobile) is not None
     finally:
         connection.close()
 
@@ -940,15 +546,18 @@ def one_run(args, level: int, run: int, port: int, meter: CpuMeter, password_has
 
     # Warm-up on another programme: every worker imports, compiles and connects before the measured phase.
     run_teachers(port, warm_quiz, {pk: credentials[pk] for pk in warmup}, time_limit=60, seed=7, think_ms=0, key=key)
-    wait_for_quiet(threshold_pct=args.quiet_below, max_wait=args.quiet_wait)
-    before = meter.snapshot()
+    wait_for_quiet(threshold_pct=args.quiet_below, max_wait=args.quiet_wait, interval=2.0)
     ceiling = ceiling_phase(
-        port, threads=level, requests=max(args.ceiling_requests, 2 * level), time_limit=args.time_limit
+        port,
+        requests=max(args.ceiling_requests, 2 * level),
+        concurrency=level,
+        time_limit=args.time_limit,
+        meter=meter,
+        timeout=60,
     )
-    ceiling.update(CpuMeter.delta(before, meter.snapshot()))
     log(f"  run {run + 1}: /healthz {ceiling['rps']:.0f} req/s with {level} threads; {level} teachers take the quiz")
 
-    wait_for_quiet(threshold_pct=args.quiet_below, max_wait=args.quiet_wait)
+    wait_for_quiet(threshold_pct=args.quiet_below, max_wait=args.quiet_wait, interval=2.0)
     log_offset = postgres.log_size() if postgres else 0
     before = meter.snapshot()
     results, elapsed = run_teachers(
@@ -1116,17 +725,11 @@ def profile_in_process(args, password_hash: str, meter: CpuMeter, top: int = 25)
         requests_of(title, profiled)
         profiler.disable()
         for order in ("cumulative", "tottime"):
-            stream = io.StringIO()
-            pstats.Stats(profiler, stream=stream).strip_dirs().sort_stats(order).print_stats(top)
             print(f"\n--- cProfile of {title}, top {top} by {order}")
-            print("\n".join(stream.getvalue().splitlines()[6:]))
+            print(profile_listing(profiler, order, top))
 
 
 # --------------------------------------------------------------------------- output
-
-
-def fmt(value: float) -> str:
-    return f"{value:.0f}" if value == value else "-"
 
 
 def med(values) -> float:
@@ -1137,16 +740,13 @@ def med(values) -> float:
 def summarise(level: int, all_runs: list[dict], max_others: float) -> dict:
     """Medians over the runs not disturbed by other work on the machine (all runs if every one was);
     the correctness figures (graded once, errors, passes, certificates) over every run."""
-    quiet = [r for r in all_runs if r["others_pct"] < max_others]
-    runs = quiet or all_runs
-    ceilings = [r["ceiling"] for r in all_runs if r["ceiling"]["others_pct"] < max_others] or [
-        r["ceiling"] for r in all_runs
-    ]
+    runs = undisturbed(all_runs, max_others)
+    ceilings = undisturbed([r["ceiling"] for r in all_runs], max_others)
     return {
         "level": level,
         "runs": len(runs),
         "runs_total": len(all_runs),
-        "medians_disturbed": not quiet,
+        "medians_disturbed": all(r["others_pct"] >= max_others for r in all_runs),
         "others_pct": med(r["others_pct"] for r in runs),
         "attempts": int(statistics.median(r["attempts"] for r in runs)),
         "rps": med(r["rps"] for r in runs),
@@ -1174,35 +774,17 @@ def summarise(level: int, all_runs: list[dict], max_others: float) -> dict:
     }
 
 
-def no_nan(value):
-    """NaN (no sample) as null, so that the last line is strict JSON."""
-    if isinstance(value, dict):
-        return {key: no_nan(item) for key, item in value.items()}
-    if isinstance(value, float) and value != value:
-        return None
-    return value
-
-
 def target_met(summaries: list[dict]) -> bool:
     at = [s for s in summaries if s["level"] == TARGET_LEVEL]
     latency = all(s["autosave"]["p95_ms"] < TARGET_P95_MS and s["submit"]["p95_ms"] < TARGET_P95_MS for s in at)
     return bool(at) and latency and all(s["graded_once"] and s["all_attempts_done"] for s in summaries)
 
 
-def effective_conn_max_age():
-    from django.conf import settings
-
-    return settings.DATABASES["default"].get("CONN_MAX_AGE")
-
-
 def print_table(args, all_runs: dict[int, list[dict]], summaries: list[dict]) -> None:
-    server = f"{args.workers} {args.worker_class} workers" + (
-        f" x {args.threads} threads" if args.worker_class == "gthread" else ""
-    )
     print(
-        f"\nQuiz load: gunicorn {server}, CONN_MAX_AGE={effective_conn_max_age()}, {args.auth} auth, think "
-        f"{args.think_ms:.0f} ms, right answers {100 * args.correct_rate:.0f}%, PostgreSQL 15, {os.cpu_count()} cores, "
-        f"{ANSWERS} answers per teacher"
+        f"\nQuiz load: gunicorn {gunicorn_workers(args)}, CONN_MAX_AGE={effective_conn_max_age()}, {args.auth} auth, "
+        f"think {args.think_ms:.0f} ms, right answers {100 * args.correct_rate:.0f}%, PostgreSQL 15, "
+        f"{os.cpu_count()} cores, {ANSWERS} answers per teacher"
     )
     header = (
         f"{'N':>4} {'run':>3} {'done':>5} {'err':>4} {'time s':>6} {'req/s':>5} | {'start p50/p95/p99':>17} | "
@@ -1213,7 +795,7 @@ def print_table(args, all_runs: dict[int, list[dict]], summaries: list[dict]) ->
     print("-" * len(header))
 
     def triple(stats: dict) -> str:
-        return f"{fmt(stats['p50_ms'])}/{fmt(stats['p95_ms'])}/{fmt(stats['p99_ms'])}"
+        return f"{fmt_ms(stats['p50_ms'])}/{fmt_ms(stats['p95_ms'])}/{fmt_ms(stats['p99_ms'])}"
 
     def locks(r: dict) -> str:
         if r["lock_waits"] is None:
@@ -1225,11 +807,7 @@ def print_table(args, all_runs: dict[int, list[dict]], summaries: list[dict]) ->
 
     for level, runs in all_runs.items():
         for r in runs:
-            per = max(1, r["requests"])
-            cpu = (
-                f"{1000 * r['gunicorn_cpu_s'] / per:.1f}/{1000 * r['postgres_cpu_s'] / per:.1f}/"
-                f"{1000 * r['client_cpu_s'] / per:.1f}"
-            )
+            cpu = cpu_ms_per(r, r["requests"])
             print(
                 f"{level:>4} {r['run']:>3} {r['attempts']:>5} {sum(r['errors'].values()):>4} {r['elapsed_s']:>6.1f} "
                 f"{r['rps']:>5.0f} | {triple(r['start']):>17} | {triple(r['autosave']):>20} | "
@@ -1271,9 +849,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=300.0, help="hard limit of each measured phase, s")
     parser.add_argument("--think-ms", type=float, default=0.0, help="mean pause before each answer, ms")
     parser.add_argument("--auth", choices=["token", "session"], default="token")
-    parser.add_argument("--workers", type=int, default=5)
-    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker with gthread")
+    add_gunicorn_arguments(parser)
     parser.add_argument(
         "--conn-max-age", type=int, default=None, help="CONN_MAX_AGE of the server (default: the production settings')"
     )
@@ -1292,33 +868,11 @@ def main() -> None:
     parser.add_argument("--profile-count", type=int, default=101, help="teachers in the profile (20 autosaves each)")
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="quiz-bench-"))
     postgres = None if os.environ.get("DATABASE_URL") else Postgres()
-    server = None
-    try:
-        database_url = postgres.start() if postgres else os.environ["DATABASE_URL"]
-        if not database_url.startswith(("postgres://", "postgresql://")):
-            sys.exit("DATABASE_URL must be a PostgreSQL URL (postgres://…).")
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": write_settings_module(folder, folder / "static"),
-            "PYTHONPATH": os.pathsep.join([str(folder), str(PROJECT)]),
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "ALLOWED_HOSTS": HOST,
-            "SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": database_url,
-            **({"CONN_MAX_AGE": str(args.conn_max_age)} if args.conn_max_age is not None else {}),
-            "LOG_LEVEL": "WARNING",
-        }
-        log(f"database {database_url}; migrating and collecting static files into {folder} ...")
-        setup_django(env, folder)
+    with production_stack("quiz", args, postgres) as (server, meter):
         from django.contrib.auth.hashers import make_password
 
         password_hash = make_password(PASSWORD)  # hashed once, assigned to every teacher
-        server = Gunicorn(env=env, args=args, log_path=folder / "gunicorn.log")
-        server.start()
-        log(f"gunicorn on http://{HOST}:{server.port} ({' '.join(server.command[1:])})")
-        meter = CpuMeter(server.process.pid, postgres.pid() if postgres else None)
         all_runs: dict[int, list[dict]] = {}
         for level in args.levels:
             log(f"N={level} concurrent teachers")
@@ -1333,9 +887,7 @@ def main() -> None:
             "date": RUN_DATE,
             "cores": os.cpu_count(),
             "server": {
-                "workers": args.workers,
-                "worker_class": args.worker_class,
-                "threads": args.threads if args.worker_class == "gthread" else 1,
+                **gunicorn_figures(args),
                 "conn_max_age": effective_conn_max_age(),
                 "auth": args.auth,
                 "think_ms": args.think_ms,
@@ -1364,12 +916,6 @@ def main() -> None:
             "target_met": target_met(summaries),
         }
         print(json.dumps(no_nan(figures), ensure_ascii=False))
-    finally:
-        if server:
-            server.stop()
-        if postgres:
-            postgres.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -40,19 +40,17 @@ import gc
 import io
 import json
 import os
-import pstats
 import random
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
+from harness import CLK_TCK, PROJECT, create_organiser, print_profile, setup_throwaway_django, stat_fields
+
 HEADERS = ["姓名", "身份证号", "手机号", "学校", "区县", "学科", "职称"]
 TITLE = "2026年许昌市中小学教师法治教育培训学员名单"
 TARGET_RATIO_TO_FLOOR = 3.0
@@ -62,50 +60,15 @@ TARGET_SPEEDUP = 10.0
 # --------------------------------------------------------------------------- set-up
 
 
-def setup_django() -> tuple[str, Path | None]:
-    """Point Django at a throwaway database, set it up and migrate. Returns (vendor, temp dir)."""
-    sys.path.insert(0, str(PROJECT))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "training_site.settings.base"
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    temp_dir = None
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        temp_dir = Path(tempfile.mkdtemp(prefix="roster-bench-"))
-        os.environ["DATABASE_URL"] = f"sqlite:///{temp_dir / 'bench.sqlite3'}"
-    elif url.startswith("sqlite") and Path(url.split(":///", 1)[-1]).resolve() == PROJECT / "db.sqlite3":
-        sys.exit("Refusing to benchmark on the project's db.sqlite3; give a throwaway DATABASE_URL or none.")
-
-    import django
-    from django.core.management import call_command
-    from django.db import connection
-
-    django.setup()
-    call_command("migrate", interactive=False, verbosity=0)
-
-    from accounts.models import User
-
-    if User.objects.exists():
-        sys.exit(
-            f"The database {connection.settings_dict['NAME']} already holds users; the benchmark flushes its "
-            "database, so it must be a throwaway one (empty it or point DATABASE_URL elsewhere)."
-        )
-    return connection.vendor, temp_dir
-
-
 def reset_database():
     """An empty database with one organiser and one empty programme of that organiser's unit."""
     from django.core.management import call_command
 
-    from accounts.models import OrganisingUnit, Role, User
     from courses.models import Kind, Level
     from courses.services import programme_create
 
     call_command("flush", interactive=False, verbosity=0)
-    unit = OrganisingUnit.objects.create(name="许昌市教育局政策法规科", short_name="政策法规科")
-    actor = User.objects.create_user(
-        "bench-organiser", None, name="基准测试组织者", role=Role.ORGANISER, unit=unit, is_staff=True
-    )
+    actor = create_organiser()
     programme = programme_create(
         actor=actor,
         code="BENCH-2026-1125",
@@ -274,11 +237,8 @@ def database_cpu_seconds() -> float:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    fields = stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK if fields else 0.0  # utime + stime
 
 
 def timed(function, *args) -> tuple[float, float, object]:
@@ -373,9 +333,7 @@ def profile_commit(data: bytes, rows: int, top: int) -> None:
     report = run_commit(data, actor, programme)
     profiler.disable()
     check_commit(rows, report, programme)
-    for order in ("cumulative", "tottime"):
-        print(f"\n--- cProfile of roster_commit, {rows} rows, top {top} by {order}")
-        pstats.Stats(profiler, stream=sys.stdout).strip_dirs().sort_stats(order).print_stats(top)
+    print_profile(profiler, f"roster_commit, {rows} rows", top)
 
 
 def seconds(value) -> str:
@@ -475,7 +433,8 @@ def main() -> None:
 
     started = time.perf_counter()
     load = [round(os.getloadavg()[0], 2)]  # other work on the machine inflates every figure
-    vendor, temp_dir = setup_django()
+    sys.path.insert(0, str(PROJECT))
+    vendor, temp_dir = setup_throwaway_django("roster-bench-")
     try:
         log(
             f"database: {vendor}; sizes {sizes}; {args.repeat} runs each; Python {sys.version.split()[0]}; "
