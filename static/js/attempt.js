@@ -65,6 +65,13 @@
     send(fs.getAttribute("data-question"));
   });
   window.addEventListener("online", function () { Object.keys(dirty).forEach(send); });
+  // Answers ticked before this script arrived (a slow network) differ from what the server rendered: save them now.
+  root.querySelectorAll("fieldset.question").forEach(function (fs) {
+    var changed = Array.prototype.some.call(fs.querySelectorAll("input"), function (i) { return i.checked !== i.defaultChecked; });
+    if (changed) send(fs.getAttribute("data-question"));
+  });
+  answeredCount();
+  root.setAttribute("data-ready", "1");
   form.addEventListener("submit", function (e) {
     if (!busy()) return;
     e.preventDefault();

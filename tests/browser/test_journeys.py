@@ -124,7 +124,7 @@ def test_four_journeys(live_server, browser, phone, settings, tmp_path, caplog):
     phone.goto(f"{base}/exams/")
     phone.click("a:has-text('课后法治知识测试')")
     phone.click("button:has-text('开始第1次作答')")
-    phone.wait_for_selector("#attempt")
+    phone.wait_for_selector("#attempt[data-ready]")
     attempt = Attempt.objects.get(quiz__programme=programme)
     for item in AttemptQuestion.objects.filter(attempt=attempt):
         for option_id in Option.objects.filter(question_id=item.question_id, is_correct=True).values_list(

@@ -32,7 +32,7 @@ def test_quiz_survives_a_reload_and_shows_score_and_review(live_server, phone):
     phone.click("main button[type=submit]")
     phone.click("a:has-text('课后法治知识测试')")
     phone.click("button:has-text('开始第1次作答')")
-    phone.wait_for_selector("#attempt")
+    phone.wait_for_selector("#attempt[data-ready]")
     attempt = Attempt.objects.get()
     items = list(AttemptQuestion.objects.filter(attempt=attempt).order_by("position"))
     correct = {
@@ -54,7 +54,7 @@ def test_quiz_survives_a_reload_and_shows_score_and_review(live_server, phone):
     assert all(saved[item.question_id] == sorted(correct[item.question_id]) for item in items[:3])
 
     phone.reload()
-    phone.wait_for_selector("#attempt")
+    phone.wait_for_selector("#attempt[data-ready]")
     assert phone.inner_text("#answered") == "3"
     for item in items[:3]:
         for option_id in correct[item.question_id]:
