@@ -6,7 +6,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from training_site.bulk import insert_rows
+from training_site.bulk import allocate_ids, insert_rows
 
 from .identity import normalise_id_number, normalise_mobile
 from .models import District, Role, User
@@ -128,13 +128,16 @@ def teachers_bulk_create(*, records: list[dict]) -> dict[str, int]:
     Call inside the caller's transaction.
     """
     unusable = make_password(None)
-    insert_rows(User, [{**record, "role": Role.TEACHER, "password": unusable} for record in records])
-    numbers = [record["id_number"] for record in records]
-    found: dict[str, int] = {}
-    for start in range(0, len(numbers), 2000):
-        chunk = numbers[start : start + 2000]
-        found.update(User.objects.filter(id_number__in=chunk).values_list("id_number", "pk"))
-    return found
+    pks = allocate_ids(User, len(records))
+    insert_rows(
+        User,
+        [
+            {**record, "id": pk, "role": Role.TEACHER, "password": unusable}
+            for pk, record in zip(pks, records, strict=True)
+        ],
+        with_pk=True,
+    )
+    return {record["id_number"]: pk for pk, record in zip(pks, records, strict=True)}
 
 
 TEACHER_DETAIL_FIELDS = ("name", "mobile", "school", "district", "subject", "title")

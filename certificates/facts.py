@@ -16,6 +16,7 @@ from attendance.selectors import ATTENDED
 from courses.models import Enrolment, EnrolmentStatus, Session
 from exams.models import Attempt, Quiz
 from exams.selectors import GRADED
+from training_site.bulk import id_chunks, in_clause
 
 from .models import Certificate, CertificateStatus, EnrolmentFact
 
@@ -148,7 +149,9 @@ def facts_refresh(
             _upsert(rows)
         else:
             facts.filter(programme_id=programme_id, teacher_id=teacher_id).delete()
+        _mark_firsts([teacher_id])
         return len(rows)
+    everything = programme_ids is None and teacher_ids is None
     if programme_ids is not None:
         facts = facts.filter(programme_id__in=programme_ids)
         enrolments = enrolments.filter(programme_id__in=programme_ids)
@@ -156,9 +159,14 @@ def facts_refresh(
         facts = facts.filter(teacher_id__in=teacher_ids)
         enrolments = enrolments.filter(teacher_id__in=teacher_ids)
     active = enrolments.filter(status=EnrolmentStatus.ENROLLED, teacher__role="teacher").values("pk")
+    grouping = ("enrolment_id", "teacher_id", "year", "level")
+    before = set(facts.values_list(*grouping))
     facts.exclude(enrolment_id__in=active).delete()
     rows = [_fact(row) for row in _source(enrolments).iterator(chunk_size=5000)]
     _upsert(rows)
+    # Marks change only where a fact came, went or moved to another year or level.
+    moved = {teacher for _pk, teacher, _year, _level in before ^ {(r.pk, r.teacher_id, r.year, r.level) for r in rows}}
+    _mark_firsts(None if everything else sorted(moved))
     return len(rows)
 
 
@@ -197,7 +205,7 @@ def facts_update(*, programme_id: int, teacher_id: int, part: str) -> None:
         facts_refresh(programme_id=programme_id, teacher_id=teacher_id)
 
 
-def facts_add_new(*, programme_id: int, teacher_ids: list[int]) -> None:
+def facts_add_new(*, programme_id: int, teacher_ids: list[int], created_teacher_ids: list[int] | None = None) -> None:
     """Facts for enrolments just inserted in bulk (a roster import): nothing attended, taken or
     certified yet. One INSERT … SELECT, since building 20,000 rows in Python cost 2.5 s of a
     20,000-row import (bench/roster_import.py); the ORM has no INSERT … SELECT. Enrolments that
@@ -214,16 +222,54 @@ def facts_add_new(*, programme_id: int, teacher_ids: list[int]) -> None:
     sql = f"""
         INSERT INTO {facts} (enrolment_id, programme_id, teacher_id, year, level, district, school, start_month,
                              certified, credit_hours, certificate_month, sessions_expected, sessions_attended,
-                             has_quiz, took_quiz, passed_quiz)
+                             has_quiz, took_quiz, passed_quiz, first_of_year, first_of_level)
         SELECT e.id, e.programme_id, e.teacher_id, %s, %s, u.district, u.school, %s,
-               %s, 0, NULL, %s, 0, %s, %s, %s
+               %s, 0, NULL, %s, 0, %s, %s, %s, %s, %s
         FROM {enrolments} e JOIN {users} u ON u.id = e.teacher_id
         WHERE e.programme_id = %s AND e.status = %s AND u.role = %s
         ON CONFLICT (enrolment_id) DO NOTHING
     """
     params = [
         programme.year, programme.level, programme.start_date.month, False, programme.sessions.count(),
-        Quiz.objects.filter(programme=programme).exists(), False, False, programme.pk, EnrolmentStatus.ENROLLED, "teacher",
+        Quiz.objects.filter(programme=programme).exists(), False, False, True, True,
+        programme.pk, EnrolmentStatus.ENROLLED, "teacher",
     ]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+    # A teacher created by this import has this one fact, so it is the first; the others may have more.
+    created = set(created_teacher_ids or ())
+    _mark_firsts(sorted(set(teacher_ids) - created))
+
+
+def _mark_firsts(teacher_ids: list[int] | None) -> None:
+    """Set first_of_year / first_of_level on every fact of these teachers (None: of everyone), from
+    the facts as they are now; only rows whose mark changes are written.
+
+    The teachers' rows are locked first (FOR NO KEY UPDATE, which foreign-key checks do not wait
+    for), so two transactions adding facts for the same teacher mark one after the other and the
+    second sees the first's facts: never two firsts for one teacher and year.
+    """
+    from accounts.models import User
+
+    if teacher_ids is not None and not teacher_ids:
+        return
+    table = EnrolmentFact._meta.db_table
+    sql = f"""
+        UPDATE {table} SET first_of_year = marks.fy, first_of_level = marks.fl
+        FROM (
+            SELECT enrolment_id,
+                   enrolment_id = MIN(enrolment_id) OVER (PARTITION BY teacher_id, year) AS fy,
+                   enrolment_id = MIN(enrolment_id) OVER (PARTITION BY teacher_id, year, level) AS fl
+            FROM {table} WHERE {{where}}
+        ) AS marks
+        WHERE {table}.enrolment_id = marks.enrolment_id
+          AND ({table}.first_of_year <> marks.fy OR {table}.first_of_level <> marks.fl)
+    """
+    with connection.cursor() as cursor:
+        if teacher_ids is None:
+            cursor.execute(sql.format(where="1 = 1"))
+            return
+        for chunk in id_chunks(teacher_ids):
+            list(User.objects.select_for_update(no_key=True).filter(pk__in=chunk).order_by("pk").values_list("pk"))
+            where, params = in_clause("teacher_id", chunk)
+            cursor.execute(sql.format(where=where), params)

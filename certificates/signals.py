@@ -97,7 +97,9 @@ def facts_on_bulk_enrolments(sender, programme_id: int, teacher_ids: list[int], 
     if reactivated_ids:
         facts_refresh(programme_ids=[programme_id])
     else:
-        facts_add_new(programme_id=programme_id, teacher_ids=teacher_ids)
+        facts_add_new(
+            programme_id=programme_id, teacher_ids=teacher_ids, created_teacher_ids=kwargs.get("created_teacher_ids")
+        )
     if kwargs.get("changed_teacher_ids"):
         facts_refresh(teacher_ids=kwargs["changed_teacher_ids"])
 

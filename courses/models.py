@@ -130,11 +130,15 @@ class EnrolmentStatus(models.TextChoices):
 
 class Enrolment(models.Model):
     programme = models.ForeignKey(
-        Programme, verbose_name="培训项目", on_delete=models.CASCADE, related_name="enrolments"
-    )
+        Programme, verbose_name="培训项目", on_delete=models.CASCADE, related_name="enrolments", db_index=False
+    )  # indexed by the unique (programme, teacher) constraint
     teacher = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="教师", on_delete=models.PROTECT, related_name="enrolments"
-    )
+        settings.AUTH_USER_MODEL,
+        verbose_name="教师",
+        on_delete=models.PROTECT,
+        related_name="enrolments",
+        db_index=False,
+    )  # indexed by (teacher, status)
     source = models.CharField("来源", max_length=16, choices=EnrolmentSource.choices)
     status = models.CharField("状态", max_length=16, choices=EnrolmentStatus.choices, default=EnrolmentStatus.ENROLLED)
     enrolled_at = models.DateTimeField("报名时间", default=timezone.now)

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from accounts.identity import id_number_error, mask_id_number, mobile_error, normalise_id_number, normalise_mobile
 from accounts.models import District, Role, User
 from accounts.services import teachers_bulk_create, teachers_bulk_update
-from training_site.bulk import gc_paused, insert_rows
+from training_site.bulk import gc_paused, id_chunks, insert_rows
 
 from .excel import WorkbookRefused, build_workbook, check_upload, read_sheet
 from .models import Enrolment, EnrolmentSource, EnrolmentStatus, Programme
@@ -245,27 +245,22 @@ def parse_roster(data: bytes, *, filename: str = "", sheet: str | None = None) -
     return report
 
 
-def _chunks(items: list, size: int = 2000):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _compare_with_database(report: RosterReport, programme: Programme) -> None:
     """Classify each valid row as new / updated / unchanged, or add the conflict as an error."""
     valid = [row for row in report.rows if not row.errors]
     detail_fields = ("name", "mobile", "school", "district", "subject", "title")
     existing: dict[str, dict] = {}
-    for chunk in _chunks([row.values["id_number"] for row in valid]):
-        for record in User.objects.filter(id_number__in=chunk).values("pk", "id_number", "role", *detail_fields):
+    for chunk in id_chunks([row.values["id_number"] for row in valid]):
+        for record in User.objects.filter(id_number__any_of=chunk).values("pk", "id_number", "role", *detail_fields):
             existing[record["id_number"]] = record
     mobile_owner: dict[str, str] = {}
-    for chunk in _chunks([row.values["mobile"] for row in valid if row.values["mobile"]]):
-        mobile_owner.update(User.objects.filter(mobile__in=chunk).values_list("mobile", "id_number"))
+    for chunk in id_chunks([row.values["mobile"] for row in valid if row.values["mobile"]]):
+        mobile_owner.update(User.objects.filter(mobile__any_of=chunk).values_list("mobile", "id_number"))
     enrolments: dict[int, tuple[int, str]] = {}
-    for chunk in _chunks([record["pk"] for record in existing.values()]):
-        for pk, teacher_id, status in Enrolment.objects.filter(programme=programme, teacher_id__in=chunk).values_list(
-            "pk", "teacher_id", "status"
-        ):
+    for chunk in id_chunks([record["pk"] for record in existing.values()]):
+        for pk, teacher_id, status in Enrolment.objects.filter(
+            programme=programme, teacher_id__any_of=chunk
+        ).values_list("pk", "teacher_id", "status"):
             enrolments[teacher_id] = (pk, status)
 
     active = Enrolment.objects.filter(programme=programme, status=EnrolmentStatus.ENROLLED).count()
@@ -381,6 +376,7 @@ def _apply(report: RosterReport, programme: Programme) -> None:
         teacher_ids=[row.teacher_pk for row in new_rows if not row.enrolment_pk],
         reactivated_ids=reactivate,
         changed_teacher_ids=[row.teacher_pk for row in changed],
+        created_teacher_ids=[row.teacher_pk for row in creates],
     )
 
 

@@ -11,6 +11,7 @@ import gc
 from contextlib import contextmanager
 
 from django.db import connection
+from django.db.models import Field, ForeignObject, lookups
 
 # Values of these fields go to the driver as they are; the others pass through get_db_prep_save.
 _PLAIN = {
@@ -28,11 +29,12 @@ _PLAIN = {
 }
 
 
-def insert_rows(model, rows: list[dict]) -> None:
-    """Insert rows given as {attname: value}; the primary key comes from the database."""
+def insert_rows(model, rows: list[dict], *, with_pk: bool = False) -> None:
+    """Insert rows given as {attname: value}; the primary key comes from the database, or from
+    the rows with with_pk (ids from allocate_ids)."""
     if not rows:
         return
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    fields = [field for field in model._meta.concrete_fields if with_pk or not field.primary_key]
     defaults = {field.attname: field.get_default() for field in fields}
     prepare = {field.attname: field for field in fields if field.get_internal_type() not in _PLAIN}
     prepared_default = {name: field.get_db_prep_save(defaults[name], connection) for name, field in prepare.items()}
@@ -59,6 +61,62 @@ def insert_rows(model, rows: list[dict]) -> None:
         else:
             placeholders = ", ".join(["%s"] * len(fields))
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", [values(r) for r in rows])
+
+
+def allocate_ids(model, count: int) -> list[int]:
+    """Reserve `count` primary keys for rows about to be inserted with insert_rows(with_pk=True),
+    so the caller knows them without reading the rows back. PostgreSQL: from the table's sequence
+    (concurrent inserts get others). SQLite: after the highest id ever given, which is safe because
+    the caller's transaction holds SQLite's single write lock (transaction_mode IMMEDIATE)."""
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    column = model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
+            )
+            return [row[0] for row in cursor.fetchall()]
+        quoted = connection.ops.quote_name(table)
+        cursor.execute(f"SELECT COALESCE(MAX({connection.ops.quote_name(column)}), 0) FROM {quoted}")
+        highest = cursor.fetchone()[0]
+        cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'")
+        if cursor.fetchone():
+            cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = %s", [table])
+            highest = max(highest, cursor.fetchone()[0])
+    return list(range(highest + 1, highest + 1 + count))
+
+
+@ForeignObject.register_lookup
+@Field.register_lookup
+class AnyOf(lookups.In):
+    """`field__any_of=values`: `IN (…)` in general; on PostgreSQL `= ANY(%s)` with the values as one
+    array parameter — psycopg splits a query on each placeholder, a quarter of a 20,000-value lookup.
+    Feed it through id_chunks so SQLite gets at most 2,000 values at a time."""
+
+    lookup_name = "any_of"
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*lhs_params, [value for value in self.rhs if value is not None])
+
+
+def id_chunks(values: list, size: int = 2000):
+    """The values (ids, ID numbers) in slices a statement can take: one slice on PostgreSQL (an array is one
+    parameter), 2,000 on SQLite (at most 32,766 parameters per statement)."""
+    if connection.vendor == "postgresql":
+        yield values
+        return
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def in_clause(column: str, values: list) -> tuple[str, list]:
+    """`column = ANY(%s)` with one array parameter on PostgreSQL, `column IN (%s, …)` elsewhere."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
 @contextmanager
