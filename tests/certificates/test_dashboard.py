@@ -257,3 +257,48 @@ def test_summary_from_facts_equals_the_direct_computation_through_changes(world,
     assert any(row[columns.index("certified")] for row in incremental)
     facts_refresh()
     assert sorted(EnrolmentFact.objects.values_list(*columns)) == incremental
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_first_mark_per_teacher_when_enrolled_in_many_programmes_at_once(postgres_only, organiser):
+    """The distinct-teacher count rests on one marked fact per teacher and year: simultaneous
+    enrolments of the same teachers in six programmes (real threads) must not mark two."""
+    import threading
+
+    from django.db import connection
+
+    from certificates.models import EnrolmentFact
+    from certificates.reports import ReportFilter, summary, summary_direct
+
+    programmes = [
+        make_programme(organiser=organiser, title=f"并发{i}", level=("municipal", "county")[i % 2]) for i in range(6)
+    ]
+    teachers = [make_teacher() for _ in range(5)]
+    barrier = threading.Barrier(len(programmes))
+    errors = []
+
+    def enrol_all(programme):
+        try:
+            barrier.wait()
+            for teacher in teachers:
+                enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=enrol_all, args=(p,)) for p in programmes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert EnrolmentFact.objects.count() == 30
+    for teacher in teachers:
+        assert EnrolmentFact.objects.filter(teacher=teacher, first_of_year=True).count() == 1
+        assert EnrolmentFact.objects.filter(teacher=teacher, first_of_level=True).count() == 2
+    from tests.factories import make_bureau
+
+    bureau = make_bureau()
+    f = ReportFilter(year=programmes[0].year)
+    assert summary(user=bureau, f=f)["distinct_teachers"] == summary_direct(user=bureau, f=f)["distinct_teachers"] == 5
