@@ -112,6 +112,7 @@ from harness import (
     production_env,
     setup_production_django,
     stop_all,
+    wait_for_automatic_issue,
     wait_for_quiet,
 )
 
@@ -732,7 +733,7 @@ def verify(data, phase) -> dict:
     )
 
     # Certificates: one per teacher who completed (the lecture: attended its one session; the quiz programme:
-    # attended yesterday and passed), issued inside the check-in and submit requests.
+    # attended yesterday and passed), issued in batches after the check-in and submit requests commit.
     completed = {
         data["lecture"].pk: set(
             CheckIn.objects.filter(session=data["hall"], status__in=ATTENDED).values_list("teacher_id", flat=True)
@@ -741,6 +742,7 @@ def verify(data, phase) -> dict:
             Attempt.objects.filter(quiz=data["quiz"], passed=True).values_list("teacher_id", flat=True)
         ),
     }
+    wait_for_automatic_issue()
     cert_missing = cert_extra = cert_duplicates = 0
     for programme_id, teachers in completed.items():
         held = Counter(

@@ -695,3 +695,15 @@ def print_profile(profiler, title: str, top: int) -> None:
     for order in ("cumulative", "tottime"):
         print(f"\n--- cProfile of {title}, top {top} by {order}")
         pstats.Stats(profiler, stream=sys.stdout).strip_dirs().sort_stats(order).print_stats(top)
+
+
+def wait_for_automatic_issue(limit_s: float = 60.0) -> float:
+    """The automatic issue runs in batches after commit (the servers' issuing threads): wait until no
+    completion is waiting (at most limit_s), so certificates are checked once all are issued. Returns
+    the seconds waited."""
+    from certificates.models import PendingIssue
+
+    started = time.perf_counter()
+    while PendingIssue.objects.exists() and time.perf_counter() - started < limit_s:
+        time.sleep(0.05)
+    return time.perf_counter() - started

@@ -182,6 +182,24 @@ class CertificateJob(models.Model):
         return int(self.done * 100 / self.total) if self.total else (100 if self.status == JobStatus.DONE else 0)
 
 
+class PendingIssue(models.Model):
+    """A trainee who may just have completed (an attended check-in, a passed quiz), waiting for the
+    automatic issue. Written in the same transaction as the record, so it is never lost; handled in
+    batches by certificates.services.pending_issues_drain — during a lecture-hall rush one batch
+    issues to dozens of teachers at once instead of each check-in judging and issuing on its own."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="+")
+    teacher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = "待颁发检查"
+        verbose_name_plural = "待颁发检查"
+        constraints = [models.UniqueConstraint(fields=["programme", "teacher"], name="one_pending_issue")]
+
+    def __str__(self) -> str:
+        return f"{self.programme_id}/{self.teacher_id}"
+
+
 class EnrolmentFact(models.Model):
     """One row per active enrolment with what the dashboard counts, kept up to date.
 

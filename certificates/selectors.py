@@ -62,16 +62,18 @@ def teacher_completion(*, programme: Programme, teacher: User, rule: CompletionR
     return Completion(done=not missing, missing=missing, attended=len(attended), sessions=len(statuses))
 
 
-def completed_teacher_ids(*, programme: Programme, rule: CompletionRule | None = None) -> set[int]:
-    """Every enrolled trainee who completed, with a fixed number of queries whatever the size."""
+def completed_teacher_ids(
+    *, programme: Programme, rule: CompletionRule | None = None, teacher_ids: list[int] | None = None
+) -> set[int]:
+    """Every enrolled trainee who completed (or those of teacher_ids), with a fixed number of
+    queries whatever the size."""
     rule = rule or rule_for(programme)
     if rule is None:
         return set()
-    enrolled = set(
-        Enrolment.objects.filter(
-            programme=programme, status=EnrolmentStatus.ENROLLED, teacher__role="teacher"
-        ).values_list("teacher_id", flat=True)
-    )
+    enrolments = Enrolment.objects.filter(programme=programme, status=EnrolmentStatus.ENROLLED, teacher__role="teacher")
+    if teacher_ids is not None:
+        enrolments = enrolments.filter(teacher_id__in=teacher_ids)
+    enrolled = set(enrolments.values_list("teacher_id", flat=True))
     sessions = list(programme.sessions.all())
     records = CheckIn.objects.filter(session__programme=programme, status__in=ATTENDED, teacher_id__in=enrolled)
     if rule.attendance_mode == AttendanceMode.MINUTES:

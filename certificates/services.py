@@ -2,8 +2,10 @@
 
 import io
 import logging
+import os
 import secrets
 import threading
+import time
 import zipfile
 
 from django.conf import settings
@@ -17,8 +19,17 @@ from courses.models import Enrolment, EnrolmentStatus, Programme
 from courses.selectors import programme_can_manage
 
 from . import selectors
-from .facts import facts_refresh
-from .models import Certificate, CertificateJob, CertificateStatus, CompletionRule, JobKind, JobStatus, SerialCounter
+from .facts import facts_update_many
+from .models import (
+    Certificate,
+    CertificateJob,
+    CertificateStatus,
+    CompletionRule,
+    JobKind,
+    JobStatus,
+    PendingIssue,
+    SerialCounter,
+)
 from .pdf import certificate_filename, certificate_pdf
 
 logger = logging.getLogger("training.certificates")
@@ -149,30 +160,6 @@ def certificate_reissue(*, certificate: Certificate, actor: User, reason: str) -
     return _create(programme=certificate.programme, teacher=teacher, actor=actor, serial_from=certificate)
 
 
-def issue_if_completed(
-    *, programme_id: int, teacher_id: int, teacher: User | None = None, programme: Programme | None = None
-) -> Certificate | None:
-    """The automatic issue after a check-in or a graded quiz; quiet when not (yet) due.
-
-    Runs after every attended check-in, most of which do not complete anything yet (the first
-    sessions of a programme): so the completion is judged first, outside any transaction, and only a
-    teacher who completed goes on to certificate_issue (enrolment, existing certificate, serial)."""
-    programme = programme or Programme.objects.select_related("unit").filter(pk=programme_id).first()
-    teacher = teacher or User.objects.filter(pk=teacher_id).first()
-    if programme is None or teacher is None:
-        return None
-    rule = selectors.rule_for(programme)
-    if rule is None or not rule.auto_issue:
-        return None
-    completion = selectors.teacher_completion(programme=programme, teacher=teacher, rule=rule)
-    if not completion.done:
-        return None
-    try:
-        return certificate_issue(programme=programme, teacher=teacher, rule=rule, completion=completion)
-    except ValidationError:
-        return None
-
-
 # ---- Batch jobs: issue to everyone who completed, or a ZIP of all PDFs, off the request.
 
 
@@ -238,12 +225,14 @@ def certificates_issue_completed(
     issued_at backdates a batch (loading past years' records); the serial year follows it.
     Returns how many were issued.
     """
-    if selectors.rule_for(programme) is None:
+    rule = selectors.rule_for(programme)
+    if rule is None:
         raise ValidationError("该项目尚未设置结业规则，不能颁发证书。")
-    already = set(Certificate.objects.filter(programme=programme).values_list("teacher_id", flat=True))
-    due = selectors.completed_teacher_ids(programme=programme) - already
+    certificates = Certificate.objects.filter(programme=programme)
     if teacher_ids is not None:
-        due &= set(teacher_ids)
+        certificates = certificates.filter(teacher_id__in=teacher_ids)
+    already = set(certificates.values_list("teacher_id", flat=True))
+    due = selectors.completed_teacher_ids(programme=programme, rule=rule, teacher_ids=teacher_ids) - already
     due = sorted(due)[:limit] if limit else sorted(due)
     if not due:
         return 0
@@ -264,8 +253,86 @@ def certificates_issue_completed(
     Certificate.objects.bulk_create(certificates, batch_size=500)
     counter.last_number += len(certificates)
     counter.save(update_fields=["last_number"])
-    facts_refresh(programme_ids=[programme.pk])  # bulk_create sends no post_save
+    facts_update_many(programme_id=programme.pk, teacher_ids=due, part="certificate")  # bulk_create sends no post_save
     return len(certificates)
+
+
+# ---- The automatic issue, in batches: check-ins and passed quizzes leave a PendingIssue row.
+
+
+def issue_request(*, programme_id: int, teacher_id: int) -> None:
+    """Ask for the automatic issue of one trainee who may just have completed: one INSERT in the
+    caller's transaction (a second request for the same trainee is a no-op), handled after commit —
+    at once with CERTIFICATE_JOBS_MODE=inline, by this process's issuing thread with "thread" (the
+    default), by `manage.py run_certificate_jobs` with "none"."""
+    PendingIssue.objects.bulk_create(
+        [PendingIssue(programme_id=programme_id, teacher_id=teacher_id)], ignore_conflicts=True
+    )
+    transaction.on_commit(_issue_soon)
+
+
+def pending_issues_drain(*, limit: int = 500) -> int:
+    """Issue to the waiting trainees who completed, programme by programme in bulk; returns how many
+    requests were handled. Concurrent drains (one per server process) take different rows (SKIP
+    LOCKED); the year's serial counter orders their issues."""
+    with transaction.atomic():
+        rows = list(
+            PendingIssue.objects.select_for_update(skip_locked=True)
+            .order_by("pk")
+            .values_list("pk", "programme_id", "teacher_id")[:limit]
+        )
+        if not rows:
+            return 0
+        waiting: dict[int, list[int]] = {}
+        for _pk, programme_id, teacher_id in rows:
+            waiting.setdefault(programme_id, []).append(teacher_id)
+        for programme in Programme.objects.select_related("unit").filter(pk__in=waiting):
+            rule = selectors.rule_for(programme)
+            if rule is None or not rule.auto_issue:
+                continue
+            try:
+                with transaction.atomic():
+                    certificates_issue_completed(programme=programme, actor=None, teacher_ids=waiting[programme.pk])
+            except Exception:  # one programme's failure must not hold the others; the organiser can batch-issue
+                logger.exception("automatic issue failed for programme %s", programme.pk)
+        PendingIssue.objects.filter(pk__in=[row[0] for row in rows]).delete()
+    return len(rows)
+
+
+_wake = threading.Event()
+_worker: dict = {"thread": None, "pid": None}
+_worker_lock = threading.Lock()
+
+
+def _issue_soon() -> None:
+    mode = settings.CERTIFICATE_JOBS_MODE
+    if mode == "inline":
+        while pending_issues_drain():
+            pass
+    elif mode == "thread":
+        with _worker_lock:
+            thread = _worker["thread"]
+            if thread is None or not thread.is_alive() or _worker["pid"] != os.getpid():  # none yet, or forked
+                thread = threading.Thread(target=_issue_forever, name="certificate-issuer", daemon=True)
+                _worker.update(thread=thread, pid=os.getpid())
+                thread.start()
+        _wake.set()
+
+
+def _issue_forever() -> None:
+    """This process's issuing thread: after a wake-up, wait CERTIFICATE_ISSUE_BATCH_SECONDS so the
+    requests of a rush gather into one batch, then drain."""
+    while True:
+        _wake.wait()
+        time.sleep(settings.CERTIFICATE_ISSUE_BATCH_SECONDS)
+        _wake.clear()
+        try:
+            while pending_issues_drain():
+                pass
+        except Exception:
+            logger.exception("automatic issue: drain failed")
+        finally:
+            close_old_connections()
 
 
 def _run_issue(job: CertificateJob) -> None:

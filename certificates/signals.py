@@ -5,7 +5,6 @@ know nothing of certificates.
 """
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -17,16 +16,12 @@ from exams.models import Attempt, Quiz
 
 from .facts import facts_add_new, facts_refresh, facts_update
 from .models import Certificate, CompletionRule
-from .services import issue_if_completed
+from .services import issue_request
 
 
 def _later(programme: Programme, teacher) -> None:
-    """After the commit, with the objects the record already holds (no reading them again)."""
-    transaction.on_commit(
-        lambda: issue_if_completed(
-            programme_id=programme.pk, teacher_id=teacher.pk, teacher=teacher, programme=programme
-        )
-    )
+    """The trainee may have completed: ask for the automatic issue (handled in batches after commit)."""
+    issue_request(programme_id=programme.pk, teacher_id=teacher.pk)
 
 
 @receiver(post_save, sender=CheckIn, dispatch_uid="certificates.checkin")

@@ -174,3 +174,98 @@ def test_certificate_issue_and_reissue(course, organiser):
     first.refresh_from_db()
     second = Certificate.objects.get(programme=course, teacher=teacher, version=2)
     assert first.status == "revoked" and second.status == "valid" and second.serial == first.serial
+
+
+def test_automatic_issue_waits_in_the_queue_until_a_worker_runs(
+    course, organiser, settings, django_capture_on_commit_callbacks
+):
+    """CERTIFICATE_JOBS_MODE=none: the check-in that completes leaves one PendingIssue row (a second
+    request for the same trainee adds none) and no certificate; run_certificate_jobs issues it."""
+    import io
+
+    from django.core.management import call_command
+
+    from certificates.models import PendingIssue
+    from certificates.services import issue_request
+
+    settings.CERTIFICATE_JOBS_MODE = "none"
+    CompletionRule.objects.filter(programme=course).update(auto_issue=True)
+    teacher = enrol(course, organiser)
+    with django_capture_on_commit_callbacks(execute=True):
+        attend(course, teacher)
+        issue_request(programme_id=course.pk, teacher_id=teacher.pk)
+    assert list(PendingIssue.objects.values_list("programme_id", "teacher_id")) == [(course.pk, teacher.pk)]
+    assert not Certificate.objects.exists()
+    out = io.StringIO()
+    call_command("run_certificate_jobs", stdout=out)
+    assert "处理了 1 条" in out.getvalue()
+    assert Certificate.objects.get().teacher == teacher
+    assert not PendingIssue.objects.exists()
+    from certificates.models import EnrolmentFact
+
+    assert EnrolmentFact.objects.get(teacher=teacher).certified
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_drains_issue_each_waiting_trainee_once(postgres_only, settings):
+    """Four server processes' issuing threads draining the same queue at once (real threads on
+    PostgreSQL): every trainee who completed gets exactly one certificate, serials gap-free."""
+    from certificates.models import PendingIssue
+    from certificates.services import pending_issues_drain
+    from tests.certificates.conftest import enrol as enrol_teacher
+    from tests.factories import make_organiser, make_programme, make_unit
+
+    settings.CERTIFICATE_JOBS_MODE = "none"
+    organiser = make_organiser(make_unit())
+    today = timezone.localdate()
+    programme = make_programme(organiser=organiser, start_date=today, end_date=today)
+    CompletionRule.objects.update_or_create(programme=programme, defaults={"auto_issue": True})
+    teachers = [enrol_teacher(programme, organiser, name=f"教师{i}") for i in range(40)]
+    for teacher in teachers:
+        attend(programme, teacher)
+    assert PendingIssue.objects.count() == 40 and not Certificate.objects.exists()
+    barrier = threading.Barrier(4)
+    handled = []
+
+    def drain():
+        try:
+            barrier.wait()
+            while n := pending_issues_drain(limit=7):
+                handled.append(n)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=drain) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(handled) == 40
+    assert sorted(Certificate.objects.values_list("teacher_id", flat=True)) == sorted(t.pk for t in teachers)
+    assert sorted(Certificate.objects.values_list("serial_number", flat=True)) == list(range(1, 41))
+    assert not PendingIssue.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_thread_mode_issues_after_the_check_in_commits(postgres_only, settings):
+    """The production mode: the check-in's request returns at once; this process's issuing thread
+    issues within the batch delay (bounded wait, no sleeping test clock)."""
+    import time
+
+    from certificates.models import PendingIssue
+    from tests.certificates.conftest import enrol as enrol_teacher
+    from tests.factories import make_organiser, make_programme, make_unit
+
+    settings.CERTIFICATE_JOBS_MODE = "thread"
+    settings.CERTIFICATE_ISSUE_BATCH_SECONDS = 0
+    organiser = make_organiser(make_unit())
+    today = timezone.localdate()
+    programme = make_programme(organiser=organiser, start_date=today, end_date=today)
+    CompletionRule.objects.update_or_create(programme=programme, defaults={"auto_issue": True})
+    teacher = enrol_teacher(programme, organiser)
+    attend(programme, teacher)
+    deadline = time.monotonic() + 10
+    while not Certificate.objects.filter(teacher=teacher).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert Certificate.objects.get(teacher=teacher).serial_number == 1
+    assert not PendingIssue.objects.exists()

@@ -208,6 +208,8 @@ CERTIFICATE_SERIAL_PREFIX = os.environ.get("CERTIFICATE_SERIAL_PREFIX", "许教�
 # "thread": batch jobs run in a background thread of the web process after commit;
 # "inline": they run at commit (tests, management commands); "none": left to `manage.py run_certificate_jobs`.
 CERTIFICATE_JOBS_MODE = os.environ.get("CERTIFICATE_JOBS_MODE", "thread")
+# The automatic issue waits this long after a completion so a rush's completions go out in one batch.
+CERTIFICATE_ISSUE_BATCH_SECONDS = float(os.environ.get("CERTIFICATE_ISSUE_BATCH_SECONDS", "1.0"))
 VERIFY_RATE_PER_MINUTE = int(os.environ.get("VERIFY_RATE_PER_MINUTE", 30))
 # The bureau's dashboard figures are cached this long per view (0 turns the cache off).
 REPORT_CACHE_SECONDS = int(os.environ.get("REPORT_CACHE_SECONDS", 60))
