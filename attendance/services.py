@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -79,6 +79,19 @@ def _client_flags(*, session: Session, teacher: User, moment, ip: str | None, de
     return "；".join(flags)
 
 
+def _record_and_enrolment(session: Session, teacher: User) -> tuple[int | None, bool]:
+    """The teacher's record of this session (its id) and whether they are enrolled, in one fixed
+    statement: the check-in rush's first question, where two ORM-built queries cost ~0.7 ms of CPU."""
+    sql = (
+        f"SELECT (SELECT id FROM {CheckIn._meta.db_table} WHERE session_id = %s AND teacher_id = %s), "
+        f"EXISTS (SELECT 1 FROM {Enrolment._meta.db_table} WHERE programme_id = %s AND teacher_id = %s AND status = %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [session.pk, teacher.pk, session.programme_id, teacher.pk, EnrolmentStatus.ENROLLED])
+        record_id, enrolled = cursor.fetchone()
+    return record_id, bool(enrolled)
+
+
 @transaction.atomic
 def checkin_record(
     *,
@@ -99,7 +112,8 @@ def checkin_record(
         raise CheckinRefused("只有启用的教师账号可以签到。", status=403, session=session)
     window = window_for(session)
     state = window.state(scanned_at)
-    existing = CheckIn.objects.filter(session=session, teacher=teacher).first()
+    record_id, enrolled = _record_and_enrolment(session, teacher)
+    existing = CheckIn.objects.get(pk=record_id) if record_id else None
     if existing and existing.status in ATTENDED:
         return CheckinResult("already", existing)
     if state == "not_open":
@@ -111,7 +125,6 @@ def checkin_record(
 
     programme = session.programme
     walk_in = False
-    enrolled = Enrolment.objects.filter(programme=programme, teacher=teacher, status=EnrolmentStatus.ENROLLED).exists()
     if not enrolled:
         if not programme.allow_walk_in:
             raise CheckinRefused(

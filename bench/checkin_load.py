@@ -520,6 +520,7 @@ def profile_in_process(count: int, top: int, password_hash: str, lecture_session
         print(f"  {label:<58} {1000 * seconds / count:7.2f} ms  {100 * seconds / total:5.1f}%")
     print(f"\n--- cProfile, top {top} by own time")
     print(profile_listing(profiler, "tottime", top))
+    wait_for_automatic_issue()  # the issuing thread's batches, before the database goes away
 
 
 # --------------------------------------------------------------------------- output

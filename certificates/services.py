@@ -265,9 +265,11 @@ def issue_request(*, programme_id: int, teacher_id: int) -> None:
     caller's transaction (a second request for the same trainee is a no-op), handled after commit —
     at once with CERTIFICATE_JOBS_MODE=inline, by this process's issuing thread with "thread" (the
     default), by `manage.py run_certificate_jobs` with "none"."""
-    PendingIssue.objects.bulk_create(
-        [PendingIssue(programme_id=programme_id, teacher_id=teacher_id)], ignore_conflicts=True
-    )
+    with connection.cursor() as cursor:  # a fixed statement: it runs in every check-in request
+        cursor.execute(
+            f"INSERT INTO {PendingIssue._meta.db_table} (programme_id, teacher_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            [programme_id, teacher_id],
+        )
     transaction.on_commit(_issue_soon)
 
 
