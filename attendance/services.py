@@ -57,12 +57,15 @@ def _client_flags(*, session: Session, teacher: User, moment, ip: str | None, de
     flags = []
     if device_id and rule.same_device_rule != SameDeviceRule.OFF:
         since = moment - datetime.timedelta(minutes=rule.same_device_minutes)
-        other = (
-            CheckIn.objects.filter(session=session, device_id=device_id, checked_in_at__gte=since)
-            .exclude(teacher=teacher)
-            .select_related("teacher")
-            .first()
-        )
+        # A fixed statement: this runs on every check-in from a phone.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT u.name FROM {CheckIn._meta.db_table} c JOIN {User._meta.db_table} u ON u.id = c.teacher_id "
+                "WHERE c.session_id = %s AND c.device_id = %s AND c.checked_in_at >= %s AND c.teacher_id <> %s "
+                "ORDER BY c.id LIMIT 1",
+                [session.pk, device_id, connection.ops.adapt_datetimefield_value(since), teacher.pk],
+            )
+            other = cursor.fetchone()
         if other:
             if rule.same_device_rule == SameDeviceRule.REFUSE:
                 raise CheckinRefused(
@@ -70,7 +73,7 @@ def _client_flags(*, session: Session, teacher: User, moment, ip: str | None, de
                     status=403,
                     session=session,
                 )
-            flags.append(f"同一手机{rule.same_device_minutes}分钟内已为{other.teacher.name}签到")
+            flags.append(f"同一手机{rule.same_device_minutes}分钟内已为{other[0]}签到")
     networks = [line.strip() for line in rule.allowed_networks.splitlines() if line.strip()]
     if networks and ip:
         address = ipaddress.ip_address(ip)
@@ -92,7 +95,6 @@ def _record_and_enrolment(session: Session, teacher: User) -> tuple[int | None, 
     return record_id, bool(enrolled)
 
 
-@transaction.atomic
 def checkin_record(
     *,
     session: Session,
@@ -106,8 +108,26 @@ def checkin_record(
     """Record a teacher's check-in once.
 
     The window and lateness are judged at the scan time (so a sign-in detour does not
-    make anyone late); the unique constraint makes double and simultaneous scans one record.
+    make anyone late); the unique constraint makes double and simultaneous scans one record:
+    the scan that loses the race has its transaction rolled back and is answered 已签到 (no
+    savepoint around the INSERT, two statements fewer on every check-in).
     """
+    try:
+        return _checkin_record(
+            session=session, teacher=teacher, scanned_at=scanned_at, method=method,
+            ip=ip, user_agent=user_agent, device_id=device_id,
+        )  # fmt: skip
+    except IntegrityError:
+        record = CheckIn.objects.filter(session=session, teacher=teacher).first()
+        if record is None:
+            raise
+        return CheckinResult("already", record)
+
+
+@transaction.atomic
+def _checkin_record(
+    *, session: Session, teacher: User, scanned_at, method: str, ip: str | None, user_agent: str, device_id: str
+) -> CheckinResult:
     if not teacher.is_teacher or not teacher.is_active:
         raise CheckinRefused("只有启用的教师账号可以签到。", status=403, session=session)
     window = window_for(session)
@@ -145,23 +165,18 @@ def checkin_record(
         existing.flag = flag
         existing.save()
         return CheckinResult("late" if status == Status.LATE else "checked_in", existing, walk_in)
-    try:
-        with transaction.atomic():
-            record = CheckIn.objects.create(
-                session=session,
-                teacher=teacher,
-                status=status,
-                method=method,
-                checked_in_at=scanned_at,
-                ip_address=ip,
-                user_agent=user_agent[:300],
-                device_id=device_id,
-                flag=flag,
-                note=note,
-            )
-    except IntegrityError:
-        # Another scan of the same teacher won the race: one record, a friendly answer.
-        return CheckinResult("already", CheckIn.objects.get(session=session, teacher=teacher))
+    record = CheckIn.objects.create(
+        session=session,
+        teacher=teacher,
+        status=status,
+        method=method,
+        checked_in_at=scanned_at,
+        ip_address=ip,
+        user_agent=user_agent[:300],
+        device_id=device_id,
+        flag=flag,
+        note=note,
+    )
     return CheckinResult("late" if status == Status.LATE else "checked_in", record, walk_in)
 
 
