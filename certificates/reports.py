@@ -15,6 +15,7 @@ Definitions (also in the README):
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, DecimalField, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 
@@ -230,6 +231,39 @@ def _fact_figures(teachers):
     }
 
 
+def _by_programme(facts: QuerySet[EnrolmentFact]) -> list[dict]:
+    """The programme breakdown in one statement: the facts grouped by programme id (the ORM's query,
+    with every filter of the view), then joined to the ~100 programmes for their names and dates.
+    Joining before grouping and grouping by those columns cost 65 ms at 300,000 enrolments instead
+    of ~37 ms; the ORM cannot join after an aggregation, hence the wrapping statement."""
+    inner, params = facts.values("programme").annotate(**_fact_figures(Count("pk"))).query.sql_with_params()
+    programme = Programme._meta
+    sql = (
+        "SELECT agg.enrolments, agg.teachers, agg.completions, agg.credit_hours, p.code, p.title, p.level, "
+        f"p.start_date FROM ({inner}) agg JOIN {programme.db_table} p ON p.id = agg.programme "
+        "ORDER BY p.start_date, p.code"
+    )
+    start_date = programme.get_field("start_date")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        _with_rate(
+            {
+                "programme__code": code,
+                "programme__title": title,
+                "programme__level": level,
+                "programme__start_date": start_date.to_python(start),
+                "enrolments": enrolments,
+                "teachers": teachers,
+                "completions": completions,
+                "credit_hours": hours,
+            }
+        )
+        for enrolments, teachers, completions, hours, code, title, level, start in rows
+    ]
+
+
 def summary(*, user: User, f: ReportFilter, with_schools: bool = True) -> dict:
     """Every figure of the dashboard for a year from certificates.EnrolmentFact; the query count
     does not depend on the data size. Schools are grouped only when asked (a district drill-down)."""
@@ -248,21 +282,7 @@ def summary(*, user: User, f: ReportFilter, with_schools: bool = True) -> dict:
         _with_rate({**row, "programme__level": row["level"], "level_display": levels.get(row["level"], row["level"])})
         for row in facts.values("level").annotate(**_fact_figures(_teachers(user, f, per_level=True))).order_by("level")
     ]
-    # Grouped by the programme's id alone (a join before grouping cost a third more); the few
-    # programmes' names and dates are read afterwards, by id.
-    per_programme = {
-        row.pop("programme"): row for row in facts.values("programme").annotate(**_fact_figures(Count("pk")))
-    }
-    by_programme = []
-    for programme in (
-        Programme.objects.filter(pk__in=per_programme)
-        .order_by("start_date", "code")
-        .values("pk", "code", "title", "level", "start_date")
-    ):
-        pk = programme.pop("pk")
-        by_programme.append(
-            _with_rate({f"programme__{key}": value for key, value in programme.items()} | per_programme[pk])
-        )
+    by_programme = _by_programme(facts)
     by_district = [
         _with_rate({"teacher__district": row.pop("district"), **row})
         for row in facts.values("district").annotate(**teachers).order_by("-teachers", "district")
