@@ -24,7 +24,8 @@ machine over loopback (127.0.0.1 only):
                   with courses.signals.enrolments_bulk_created as the roster import does
   sign-in         done before the measured phase: one real Django session per teacher written to
                   the session table (SessionStore encoding with the auth keys and the session auth
-                  hash), so the measured phase is only the check-in; one teacher also signs in
+                  hash), so the measured phase is only the check-in; each phone also sends the
+                  CSRF cookie that signing in leaves (login() rotates it); one teacher also signs in
                   through /accounts/login/ to prove the password and the sessions are real
   client          Python threads with http.client (standard library), bounded concurrency
                   (--concurrency, default 32 in flight), a bounded count (N) and a hard time limit
@@ -64,6 +65,7 @@ run. Target: >= 200 check-ins/s with p99 < 250 ms. The last line of the output i
 import argparse
 import contextlib
 import cProfile
+import hashlib
 import http.client
 import json
 import os
@@ -190,6 +192,11 @@ def build_data(groups: dict[str, int], seed: int, password_hash: str, lecture_se
 # --------------------------------------------------------------------------- the client
 
 
+def csrf_secret(session_key: str) -> str:
+    """The phone's CSRF cookie: a 32-character secret, as Django's login() sets (one per session key)."""
+    return hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
 def checkin(client: Client, *, session_id: int, session_key: str, device: str | None, expect: str) -> dict:
     """The phone's two requests: the QR's URL, then the completion it redirects to.
 
@@ -202,7 +209,9 @@ def checkin(client: Client, *, session_id: int, session_key: str, device: str | 
     from attendance import tokens
 
     token = tokens.make_token(session_id=session_id, kind="in", moment=timezone.now())
-    cookies = f"sessionid={session_key}" + (f"; att_device={device}" if device else "")
+    # A signed-in phone holds the CSRF cookie it was given at sign-in (login() rotates it).
+    signed_in = f"sessionid={session_key}; csrftoken={csrf_secret(session_key)}"
+    cookies = signed_in + (f"; att_device={device}" if device else "")
     result = {"ok": False, "outcome": "", "error": ""}
     started = time.perf_counter()
     try:
@@ -216,7 +225,7 @@ def checkin(client: Client, *, session_id: int, session_key: str, device: str | 
             result["error"] = f"scan answered {status}"
             return result
         else:
-            cookies = f"sessionid={session_key}" + (f"; att_device={device}" if device else "")
+            cookies = signed_in + (f"; att_device={device}" if device else "")
             status, headers, body = client.request("GET", "/attendance/complete/", {"Cookie": cookies})
             finished = time.perf_counter()
     except (OSError, http.client.HTTPException) as error:
@@ -475,7 +484,7 @@ def profile_in_process(count: int, top: int, password_hash: str, lecture_session
     split = {"scan": 0.0, "complete": 0.0}
 
     def one(pk):
-        client.cookies = SimpleCookie({"sessionid": keys[pk]})
+        client.cookies = SimpleCookie({"sessionid": keys[pk], "csrftoken": csrf_secret(keys[pk])})
         token = tokens.make_token(session_id=session_id, kind="in", moment=timezone.now())
         started = time.process_time()
         response = client.get(f"/a/{token}/")
