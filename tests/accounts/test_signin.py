@@ -90,3 +90,17 @@ def test_api_token_for_clients(client, teacher):
     token = response.json()["token"]
     listing = client.get("/api/enrolments/", HTTP_AUTHORIZATION=f"Token {token}")
     assert listing.status_code == 200
+
+
+def test_a_phone_set_to_english_still_gets_chinese_messages(client, db):
+    """The site is Chinese only: Django's own messages (here a password validator's) ignore Accept-Language."""
+    teacher = make_teacher(password=None, mobile="13912345679")
+    client.post(reverse("accounts:first_login"), {"id_number": teacher.id_number, "mobile": teacher.mobile})
+    form = {"new_password1": "20212021", "new_password2": "20212021"}
+    english = client.post(reverse("accounts:set_password"), form, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+
+    def messages(response):
+        return [text for errors in response.context["form"].errors.as_data().values() for e in errors for text in e]
+
+    assert messages(english) == ["密码只包含数字。"]
+    assert "密码只包含数字。" in english.content.decode()
