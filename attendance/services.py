@@ -17,7 +17,7 @@ from courses.services import enrolment_create
 
 from . import tokens
 from .models import AttendanceChange, CheckIn, Method, SameDeviceRule, Status
-from .selectors import ATTENDED, checkout_window, open_sessions, rule_for, window_for
+from .selectors import ATTENDED, checkout_window, open_sessions, rule_for, session_for_scan, window_for
 
 
 class CheckinRefused(Exception):
@@ -46,7 +46,7 @@ def token_session(*, token: str, moment) -> tuple[Session, str]:
         parsed = tokens.read_token(token, moment=moment)
     except tokens.TokenInvalid as error:
         raise CheckinRefused(str(error), status=410 if error.expired else 400) from error
-    session = Session.objects.select_related("programme", "attendance_rule").filter(pk=parsed.session_id).first()
+    session = session_for_scan(parsed.session_id)
     if session is None:
         raise CheckinRefused("这个签到二维码对应的课次已不存在。", status=404)
     return session, parsed.kind

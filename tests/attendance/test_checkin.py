@@ -262,3 +262,37 @@ def test_code_check_in_then_again_and_an_expired_scan(session, enrolled, frozen)
     stale = tokens.make_token(session_id=session.pk, kind="in", moment=old)
     response = api.post("/api/checkins/scan/", {"token": stale}, format="json")
     assert response.status_code == 410 and "detail" in response.json()
+
+
+def test_the_scans_fixed_read_gives_what_select_related_gives(session, django_assert_num_queries):
+    """session_for_scan reads the session, its programme and rule in one statement, with the ORM's values."""
+    from attendance.selectors import session_for_scan
+    from courses.models import Session
+
+    def snapshot(s):
+        rule = getattr(s, "attendance_rule", None)
+        rows = [s, s.programme] + ([rule] if rule else [])
+        return [(type(obj), {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}) for obj in rows]
+
+    def orm(pk):
+        return Session.objects.select_related("programme", "attendance_rule").get(pk=pk)
+
+    with django_assert_num_queries(1):
+        fixed = session_for_scan(session.pk)
+    with django_assert_num_queries(0):
+        mine = snapshot(fixed)
+        with pytest.raises(AttendanceRule.DoesNotExist):
+            fixed.attendance_rule  # noqa: B018 — no rule: the defaults apply, without a query
+    assert mine == snapshot(orm(session.pk))
+    assert isinstance(fixed.programme.credit_hours, type(orm(session.pk).programme.credit_hours))
+    assert fixed.starts_at == session.starts_at and fixed.starts_at.utcoffset() is not None
+
+    AttendanceRule.objects.create(
+        session=session, same_device_rule=SameDeviceRule.REFUSE, allowed_networks="10.0.0.0/8"
+    )
+    with django_assert_num_queries(1):
+        fixed = session_for_scan(session.pk)
+        assert fixed.attendance_rule.same_device_rule == SameDeviceRule.REFUSE
+        assert fixed.attendance_rule.session is fixed
+    assert snapshot(fixed) == snapshot(orm(session.pk))
+    assert session_for_scan(session.pk + 1000) is None
