@@ -29,6 +29,7 @@ Run it from the project folder:
     .venv/bin/python bench/roster_import.py                       # a temporary SQLite file
     DATABASE_URL=postgres://postgres@127.0.0.1:55499/bench .venv/bin/python bench/roster_import.py
     .venv/bin/python bench/roster_import.py --sizes 2000 --repeat 1 --profile   # quick look + cProfile
+    .venv/bin/python bench/roster_import.py --baseline-without-facts   # + the baseline minus the dashboard receiver
 
 Without DATABASE_URL the database is a fresh SQLite file in a temporary folder (the project's
 db.sqlite3 is never used). A DATABASE_URL must name a throwaway database: the script migrates
@@ -38,6 +39,7 @@ The last line of the output is one JSON object with the figures of the largest s
 """
 
 import argparse
+import contextlib
 import cProfile
 import gc
 import io
@@ -307,7 +309,24 @@ def traced_peak_mb(function, *args) -> float:
 STEPS = ("floor", "baseline", "preview", "commit")
 
 
-def measure_size(rows: int, repeat: int, run_baseline_too: bool, previous: dict | None, limit: float, log) -> dict:
+@contextlib.contextmanager
+def facts_receiver_disconnected():
+    """The baseline without the project's per-enrolment dashboard receiver (the dashboard is then wrong)."""
+    from django.db.models.signals import post_save
+
+    from certificates.signals import facts_on_enrolment
+    from courses.models import Enrolment
+
+    post_save.disconnect(sender=Enrolment, dispatch_uid="facts.enrolment")
+    try:
+        yield
+    finally:
+        post_save.connect(facts_on_enrolment, sender=Enrolment, dispatch_uid="facts.enrolment")
+
+
+def measure_size(
+    rows: int, repeat: int, run_baseline_too: bool, previous: dict | None, limit: float, log, without_facts=False
+) -> dict:
     data = make_roster(rows)
     log(f"[{rows}] workbook {len(data) / 1048576:.2f} MB")
     figures: dict = {"rows": rows, "file_mb": round(len(data) / 1048576, 3), "data": data}
@@ -337,6 +356,14 @@ def measure_size(rows: int, repeat: int, run_baseline_too: bool, previous: dict 
             reset_database()
             check_baseline(rows, record("baseline", timed(run_baseline, data)))
             figures["baseline_teachers_s"] = BASELINE_PARTS["teachers_s"]
+    figures["baseline_no_facts_s"] = None
+    if run_baseline_too and without_facts:
+        reset_database()
+        with facts_receiver_disconnected():
+            started = time.perf_counter()
+            check_baseline(rows, run_baseline(data))
+            figures["baseline_no_facts_s"] = time.perf_counter() - started
+        log(f"[{rows}] baseline without the dashboard facts' receiver: {figures['baseline_no_facts_s']:.2f} s")
 
     actor, programme = reset_database()
     for _ in range(repeat):
@@ -409,6 +436,12 @@ def print_table(vendor: str, results: list[dict], repeat: int) -> None:
         "baseline: teachers' ModelResource + enrolments' ModelResource (as the commit writes both); of which teachers: "
         + ", ".join(f"{r['rows']} rows {seconds(r['baseline_teachers_s'])}" for r in results)
     )
+    for r in results:
+        if r["baseline_no_facts_s"]:
+            print(
+                f"baseline without the dashboard facts' receiver, {r['rows']} rows: {seconds(r['baseline_no_facts_s'])}"
+                f" → {times(r['baseline_no_facts_s'] / r['commit_s'])} the commit"
+            )
     print("cpu: this process's CPU time plus, on a local PostgreSQL, its backend process's CPU time")
     print("commit peak: tracemalloc peak of Python allocations during one untimed commit")
     largest = results[-1]
@@ -436,7 +469,8 @@ def summary(vendor: str, results: list[dict], load: list[float]) -> dict:
         ]:
             out[key] = None if r[key] is None else round(r[key], 3)
         out["baseline_extrapolated"] = r["baseline_extrapolated"]
-        out["baseline_teachers_s"] = None if r["baseline_teachers_s"] is None else round(r["baseline_teachers_s"], 3)
+        for key in ("baseline_teachers_s", "baseline_no_facts_s"):
+            out[key] = None if r[key] is None else round(r[key], 3)
         out["peak_mb"] = round(r["peak_mb"], 1)
         out["floor_peak_mb"] = round(r["floor_peak_mb"], 1)
         for step in ("floor", "preview", "commit"):
@@ -469,6 +503,11 @@ def main() -> None:
         help="extrapolate the baseline instead of running it when its predicted time exceeds this (seconds)",
     )
     parser.add_argument("--skip-baseline", action="store_true", help="do not run the django-import-export baseline")
+    parser.add_argument(
+        "--baseline-without-facts",
+        action="store_true",
+        help="also time the baseline once with the dashboard facts' per-enrolment receiver disconnected",
+    )
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one commit at the largest size")
     parser.add_argument("--profile-top", type=int, default=30, help="lines per cProfile listing (default 30)")
     args = parser.parse_args()
@@ -489,7 +528,17 @@ def main() -> None:
         results = []
         for rows in sizes:
             previous = results[-1] if results else None
-            results.append(measure_size(rows, args.repeat, not args.skip_baseline, previous, args.baseline_limit, log))
+            results.append(
+                measure_size(
+                    rows,
+                    args.repeat,
+                    not args.skip_baseline,
+                    previous,
+                    args.baseline_limit,
+                    log,
+                    without_facts=args.baseline_without_facts,
+                )
+            )
         if args.profile:
             profile_commit(results[-1]["data"], sizes[-1], args.profile_top)
         from django.core.management import call_command
