@@ -4,7 +4,7 @@ import datetime
 import functools
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Count, Q, QuerySet
 
 from accounts.models import User
@@ -15,9 +15,10 @@ from .models import AttendanceRule, CheckIn, Status
 ATTENDED = (Status.PRESENT, Status.LATE)
 
 
-@functools.cache
-def _session_for_scan_sql(vendor: str):
-    """The statement of session_for_scan and, per model, its fields and their database converters."""
+@functools.lru_cache(maxsize=64)
+def _session_for_scan_sql(connection):
+    """The statement of session_for_scan and, per model, its fields and their database converters —
+    per connection object (one per thread), so each thread's converters are its own connection's."""
     qn = connection.ops.quote_name
     parts, columns = [], []
     for model, alias in ((Session, "s"), (Programme, "p"), (AttendanceRule, "r")):
@@ -42,8 +43,9 @@ def session_for_scan(pk: int) -> Session | None:
     One fixed statement: the hottest read of a check-in rush, where the ORM spent more CPU building the
     three-table query than the database spent running it. Values pass the same database converters.
     """
-    sql, parts = _session_for_scan_sql(connection.vendor)
-    with connection.cursor() as cursor:
+    database = connections[DEFAULT_DB_ALIAS]
+    sql, parts = _session_for_scan_sql(database)
+    with database.cursor() as cursor:
         cursor.execute(sql, [pk])
         row = cursor.fetchone()
     if row is None:
@@ -53,10 +55,10 @@ def session_for_scan(pk: int) -> Session | None:
         values = []
         for value, (column, functions) in zip(row[start : start + len(attnames)], converters, strict=True):
             for convert in functions:
-                value = convert(value, column, connection)
+                value = convert(value, column, database)
             values.append(value)
         start += len(attnames)
-        instances.append(None if values[0] is None else model.from_db(connection.alias, attnames, values))
+        instances.append(None if values[0] is None else model.from_db(database.alias, attnames, values))
     session, programme, rule = instances
     Session._meta.get_field("programme").set_cached_value(session, programme)
     Session._meta.get_field("attendance_rule").set_cached_value(session, rule)
