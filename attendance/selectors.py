@@ -1,7 +1,6 @@
 """Reads of attendance: windows, live counts, per-session and per-programme reports."""
 
 import datetime
-import functools
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -15,10 +14,19 @@ from .models import AttendanceRule, CheckIn, Status
 ATTENDED = (Status.PRESENT, Status.LATE)
 
 
-@functools.lru_cache(maxsize=64)
+_SCAN_SQL_ATTRIBUTE = "_attendance_session_for_scan"
+
+
 def _session_for_scan_sql(connection):
-    """The statement of session_for_scan and, per model, its fields and their database converters —
-    per connection object (one per thread), so each thread's converters are its own connection's."""
+    """The statement of session_for_scan and, per model, its fields and their database converters.
+
+    Kept on the connection object itself (one per thread): each thread uses its own connection's
+    converters, and the cache goes when the connection object does (a dict keyed by connections would
+    keep them alive, since the converters refer back to their connection).
+    """
+    cached = getattr(connection, _SCAN_SQL_ATTRIBUTE, None)
+    if cached is not None:
+        return cached
     qn = connection.ops.quote_name
     parts, columns = [], []
     for model, alias in ((Session, "s"), (Programme, "p"), (AttendanceRule, "r")):
@@ -29,11 +37,15 @@ def _session_for_scan_sql(connection):
             columns.append(f"{alias}.{qn(field.column)}")
             converters.append((column, connection.ops.get_db_converters(column) + column.get_db_converters(connection)))
         parts.append((model, [field.attname for field in fields], converters))
+    session_pk, programme_pk = qn(Session._meta.pk.column), qn(Programme._meta.pk.column)
+    programme_fk = qn(Session._meta.get_field("programme").column)
+    rule_fk = qn(AttendanceRule._meta.get_field("session").column)
     sql = (
         f"SELECT {', '.join(columns)} FROM {qn(Session._meta.db_table)} s "
-        f"JOIN {qn(Programme._meta.db_table)} p ON p.id = s.programme_id "
-        f"LEFT JOIN {qn(AttendanceRule._meta.db_table)} r ON r.session_id = s.id WHERE s.id = %s"
+        f"JOIN {qn(Programme._meta.db_table)} p ON p.{programme_pk} = s.{programme_fk} "
+        f"LEFT JOIN {qn(AttendanceRule._meta.db_table)} r ON r.{rule_fk} = s.{session_pk} WHERE s.{session_pk} = %s"
     )
+    setattr(connection, _SCAN_SQL_ATTRIBUTE, (sql, parts))
     return sql, parts
 
 

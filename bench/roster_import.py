@@ -357,7 +357,7 @@ def measure_size(
             check_baseline(rows, record("baseline", timed(run_baseline, data)))
             figures["baseline_teachers_s"] = BASELINE_PARTS["teachers_s"]
     figures["baseline_no_facts_s"] = None
-    if run_baseline_too and without_facts:
+    if run_baseline_too and without_facts and not figures["baseline_extrapolated"]:
         reset_database()
         with facts_receiver_disconnected():
             started = time.perf_counter()
