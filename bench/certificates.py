@@ -61,7 +61,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from harness import PROJECT, create_organiser, create_teachers, print_profile, setup_throwaway_django
+from harness import PROJECT, create_organiser, create_teachers, make_people, print_profile, setup_throwaway_django
 
 TARGET_PDFS_PER_S = 50.0
 TARGET_MAX_KB = 100.0
@@ -83,44 +83,6 @@ def setup_django() -> tuple[str, list[Path]]:
 
 
 # --------------------------------------------------------------------------- data
-
-
-def make_people(count: int, seed: int) -> list[dict]:
-    """Teacher records: Chinese names, valid unique ID numbers (GB 11643 check character), unique mobiles."""
-    from accounts.identity import id_check_char
-    from courses.demo import DISTRICTS, GIVEN, SUBJECTS, SURNAMES, TITLES
-
-    rng = random.Random(seed)
-    ids: set[str] = set()
-    mobiles: set[str] = set()
-    weights = [share for _d, _r, share, _s in DISTRICTS]
-    people = []
-    for _ in range(count):
-        district, region, _share, schools = rng.choices(DISTRICTS, weights=weights)[0]
-        while True:  # born 1966-2003, 3-digit sequence, check character
-            birth = datetime(1966, 1, 1) + timedelta(days=rng.randrange(365 * 38))
-            first17 = f"{region}{birth:%Y%m%d}{rng.randrange(1000):03d}"
-            id_number = first17 + id_check_char(first17)
-            if id_number not in ids:
-                ids.add(id_number)
-                break
-        while True:
-            mobile = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
-            if mobile not in mobiles:
-                mobiles.add(mobile)
-                break
-        people.append(
-            {
-                "name": rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2)))),
-                "id_number": id_number,
-                "mobile": mobile,
-                "school": rng.choice(schools),
-                "district": str(district),
-                "subject": rng.choice(SUBJECTS),
-                "title": rng.choice(TITLES),
-            }
-        )
-    return people
 
 
 def build_data(teachers: int, seed: int):
