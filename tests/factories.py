@@ -2,6 +2,7 @@
 
 import datetime
 import itertools
+import threading
 from decimal import Decimal
 
 from django.utils import timezone
@@ -81,3 +82,12 @@ def make_programme(*, organiser: User, with_session: bool = True, **fields) -> P
             lecturer="王永浩",
         )
     return programme
+
+
+def run_in_threads(target, args_list) -> None:
+    """One thread per args tuple, all started, then all joined (the concurrency tests on PostgreSQL)."""
+    threads = [threading.Thread(target=target, args=args) for args in args_list]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

@@ -14,7 +14,7 @@ from attendance.models import AttendanceChange, CheckIn
 from attendance.services import checkin_record
 from courses.services import enrolment_create
 from tests.attendance.conftest import at
-from tests.factories import make_organiser, make_programme, make_teacher, make_unit
+from tests.factories import make_organiser, make_programme, make_teacher, make_unit, run_in_threads
 
 
 def test_manual_marking_keeps_who_when_and_why(client, session, enrolled, organiser, frozen):
@@ -187,10 +187,6 @@ def test_simultaneous_scans_leave_one_record(postgres_only):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=scan_once) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(scan_once, [()] * 10)
     assert CheckIn.objects.filter(session=session, teacher=teacher).count() == 1
     assert outcomes.count("checked_in") == 1 and outcomes.count("already") == 9

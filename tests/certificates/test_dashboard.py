@@ -11,7 +11,7 @@ from certificates.models import Certificate, CompletionRule
 from certificates.services import certificate_issue, certificate_revoke
 from courses.services import enrolment_create
 from tests.certificates.conftest import attend
-from tests.factories import make_programme, make_teacher
+from tests.factories import make_programme, make_teacher, run_in_threads
 
 
 @pytest.fixture
@@ -287,11 +287,7 @@ def test_one_first_mark_per_teacher_when_enrolled_in_many_programmes_at_once(pos
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=enrol_all, args=(p,)) for p in programmes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(enrol_all, [(p,) for p in programmes])
     assert errors == []
     assert EnrolmentFact.objects.count() == 30
     for teacher in teachers:

@@ -16,6 +16,7 @@ from exams.models import Option
 from exams.services import attempt_answer, attempt_start, attempt_submit, quiz_create
 from tests.certificates.conftest import attend, enrol
 from tests.exams.conftest import make_bank
+from tests.factories import run_in_threads
 
 
 def test_all_sessions_rule_names_the_missing_session(course, organiser):
@@ -143,11 +144,7 @@ def test_concurrent_issuing_gives_unique_gap_free_serials(postgres_only):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=issue, args=(t,)) for t in teachers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(issue, [(t,) for t in teachers])
     numbers = sorted(Certificate.objects.values_list("serial_number", flat=True))
     assert numbers == list(range(1, 13))
     assert Certificate.objects.values("serial").distinct().count() == 12
@@ -235,11 +232,7 @@ def test_concurrent_drains_issue_each_waiting_trainee_once(postgres_only, settin
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=drain) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(drain, [()] * 4)
     assert sum(handled) == 40
     assert sorted(Certificate.objects.values_list("teacher_id", flat=True)) == sorted(t.pk for t in teachers)
     assert sorted(Certificate.objects.values_list("serial_number", flat=True)) == list(range(1, 41))

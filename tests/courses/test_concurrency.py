@@ -8,7 +8,7 @@ from django.db import connection
 
 from courses.models import Enrolment
 from courses.services import enrolment_create
-from tests.factories import make_organiser, make_programme, make_teacher, make_unit
+from tests.factories import make_organiser, make_programme, make_teacher, make_unit, run_in_threads
 
 
 @pytest.mark.django_db(transaction=True)
@@ -29,11 +29,7 @@ def test_capacity_holds_when_many_enrol_at_once(postgres_only):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=enrol, args=(t,)) for t in teachers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(enrol, [(t,) for t in teachers])
     assert outcomes.count("ok") == 5
     assert outcomes.count("full") == 15
     assert Enrolment.objects.filter(programme=programme).count() == 5
@@ -57,10 +53,6 @@ def test_simultaneous_double_enrolment_gives_one_record(postgres_only):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=enrol) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(enrol, [()] * 8)
     assert outcomes.count("ok") == 1
     assert Enrolment.objects.filter(programme=programme, teacher=teacher).count() == 1

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from exams import services
 from exams.models import Attempt, AttemptQuestion, Option, Quiz
 from exams.services import attempt_answer, attempt_start, attempt_submit, attempts_grade_expired
-from tests.factories import make_teacher
+from tests.factories import make_teacher, run_in_threads
 
 KEY_MARKERS = ("is_correct", '"correct"', "correct:", "解析：", "依据：", "正确答案")
 
@@ -303,11 +303,7 @@ def test_attempt_limit_holds_under_concurrent_starts(postgres_only):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=start) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(start, [()] * 8)
     assert Attempt.objects.filter(quiz=quiz, teacher=teacher).count() == 1
     assert len(set(started)) == 1  # everyone got the same attempt
 
@@ -338,11 +334,7 @@ def test_concurrent_submit_grades_once(postgres_only):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=submit) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(submit, [()] * 6)
     assert len(set(results)) == 1
     attempt.refresh_from_db()
     assert attempt.status == "submitted"
