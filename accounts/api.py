@@ -9,12 +9,18 @@ from .services import teacher_create, teacher_update
 
 
 class OrganiserWrites(permissions.BasePermission):
-    message = "只有培训组织者可以新建或修改教师信息。"
+    """Organisers create teachers (a new account waits for its first sign-in); changing an existing
+    teacher's name, mobile (the first sign-in's secret), school or district is the teacher's or the
+    superuser's business, never the enrolling organiser's."""
+
+    message = "只有培训组织者可以新建教师；已有教师的信息由教师本人登录后修改，或由系统管理员更正。"
 
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS:
             return True
-        return request.user.is_superuser or request.user.is_organiser
+        if view.action == "create":
+            return request.user.is_superuser or request.user.is_organiser
+        return request.user.is_superuser
 
 
 class TeacherViewSet(

@@ -1,15 +1,18 @@
 """Writes of people. Every account change goes through one of these functions."""
 
 import hmac
+import logging
 
 from django.contrib.auth.hashers import make_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from training_site.bulk import allocate_ids, insert_rows
 
 from .identity import normalise_id_number, normalise_mobile
 from .models import District, Role, User
+
+audit = logging.getLogger("accounts.audit")
 
 
 def _integrity_to_validation(error: IntegrityError) -> ValidationError:
@@ -108,11 +111,18 @@ def user_set_password(*, user: User, password: str) -> User:
 
 
 @transaction.atomic
-def teacher_reset_first_login(*, teacher: User) -> User:
-    """Back to the first sign-in state, e.g. when a teacher forgot the password."""
+def teacher_reset_first_login(*, actor: User, teacher: User) -> User:
+    """Back to the first sign-in state, e.g. when a teacher forgot the password.
+
+    Only the superuser may: whoever resets an account can claim it with the ID number and the
+    mobile on record, so no organiser does. Logged by primary keys (never an ID number).
+    """
+    if not (actor.is_active and actor.is_superuser):
+        raise PermissionDenied("只有系统管理员可以把账号重置为首次登录。")
     teacher.password = make_password(None)
     teacher.must_change_password = False
     teacher.save(update_fields=["password", "must_change_password"])
+    audit.warning("account %s reset to first sign-in by user %s", teacher.pk, actor.pk)
     return teacher
 
 

@@ -1,4 +1,5 @@
-"""Back office: the question bank (organisers edit, the bureau reads) and quizzes per programme.
+"""Back office: the shared question bank (the bureau's bank manager and the superuser edit, organisers
+and the bureau read) and quizzes per programme.
 
 The bank's .xlsx import and export use django-import-export's admin pages the way the roster import
 does (courses/resources.py): the format hands over the uploaded bytes untouched, the resource passes
@@ -46,7 +47,7 @@ from .question_io import (
     QuestionImportHasErrors,
     QuestionReport,
     QuestionRow,
-    may_import_questions,
+    may_manage_question_bank,
     questions_commit,
     questions_preview,
     questions_workbook,
@@ -89,13 +90,13 @@ class OptionInline(admin.TabularInline):
         return True
 
     def has_add_permission(self, request, obj=None):
-        return request.user.is_superuser or request.user.is_organiser
+        return may_manage_question_bank(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser or request.user.is_organiser
+        return may_manage_question_bank(request.user)
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser or request.user.is_organiser
+        return may_manage_question_bank(request.user)
 
 
 # ---- The question bank as .xlsx: the file kept as bytes, read and written by exams.question_io only.
@@ -298,7 +299,7 @@ class QuestionImportExportMixin(ImportMixin, ExportActionMixin):
         return [QuestionXLSX]
 
     def has_import_permission(self, request):
-        return may_import_questions(request.user)
+        return may_manage_question_bank(request.user)
 
     def has_export_permission(self, request):
         return is_back_office(request.user)
@@ -367,6 +368,12 @@ class QuestionAdmin(RoleAccessMixin, QuestionImportExportMixin, admin.ModelAdmin
     list_filter = ["law", "kind", "difficulty", "is_active"]
     search_fields = ["stem", "article"]
     inlines = [OptionInline]
+
+    def has_add_permission(self, request, obj=None):
+        return may_manage_question_bank(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return may_manage_question_bank(request.user)
 
 
 @admin.register(Quiz)

@@ -91,9 +91,14 @@ MAX_LENGTHS = {REVISION: 30, ARTICLE: 60}
 OPTION_MAX_LENGTH = 300
 
 
-def may_import_questions(user: User | None) -> bool:
-    """Who may import into the bank: organisers and superusers, never the bureau or a teacher."""
-    return bool(user) and user.is_active and (user.is_superuser or user.is_organiser)
+BANK_PERMISSION = "exams.change_question"
+
+
+def may_manage_question_bank(user: User | None) -> bool:
+    """Who may add to, import into or change the shared bank: the superuser and the bureau's bank
+    manager (a user holding exams.change_question). Every unit's quizzes draw from the bank, so no
+    organiser may change its answer keys."""
+    return bool(user) and user.is_active and (user.is_superuser or user.has_perm(BANK_PERMISSION))
 
 
 class QuestionImportHasErrors(Exception):
@@ -476,8 +481,8 @@ def _compare_with_bank(report: QuestionReport) -> None:
 
 
 def _require_importer(actor: User | None) -> None:
-    if actor is not None and not may_import_questions(actor):
-        raise PermissionDenied("只有培训组织者可以导入题库。")
+    if actor is not None and not may_manage_question_bank(actor):
+        raise PermissionDenied("共享题库只能由教育局题库管理员或系统管理员导入。")
 
 
 def questions_preview(

@@ -57,6 +57,17 @@ def make_bureau(**extra) -> User:
     return make_staff(role=Role.BUREAU, **extra)
 
 
+def make_bank_manager(**extra) -> User:
+    """The bureau's question-bank manager: a bureau account holding the bank permission."""
+    from django.contrib.auth.models import Permission
+
+    manager = make_bureau(**extra)
+    manager.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="exams", codename__in=["add_question", "change_question"])
+    )
+    return manager
+
+
 def make_programme(*, organiser: User, with_session: bool = True, **fields) -> Programme:
     today = timezone.localdate()
     defaults = {

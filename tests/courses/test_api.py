@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from courses.models import Enrolment, Programme, Session
 from courses.services import enrolment_create
-from tests.factories import make_programme, make_teacher
+from tests.factories import make_bureau, make_programme, make_teacher
 
 
 @pytest.fixture
@@ -261,21 +261,28 @@ def test_session_create_put_patch_and_delete(organiser, other_organiser):
     assert not Session.objects.filter(pk=session.pk).exists()
 
 
-def test_teacher_put_and_bad_input(organiser):
-    teacher = make_teacher(name="王永浩", school="许昌市第一中学")
+def test_organiser_cannot_change_an_enrolled_teachers_details_the_superuser_can(organiser):
+    """Issue 14: an organiser who enrols a teacher must not rewrite the mobile first sign-in uses."""
+    teacher = make_teacher(name="王永浩", school="许昌市第一中学", mobile="13911110000", password=None)
     programme = make_programme(organiser=organiser, with_session=False)
     enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")  # now visible
-    api, url = _client_for(organiser), f"/api/teachers/{teacher.pk}/"
+    url = f"/api/teachers/{teacher.pk}/"
     body = {
         "name": "王永浩", "id_number": teacher.id_number, "mobile": "13911112222", "school": "许昌高级中学",
         "district": "魏都区", "subject": "政治", "title": "一级教师",
     }  # fmt: skip
+    refused = _client_for(organiser).put(url, body, format="json")
+    assert refused.status_code == 403 and "系统管理员" in refused.json()["detail"]
+    assert _client_for(organiser).patch(url, {"mobile": "13911112222"}, format="json").status_code == 403
+    teacher.refresh_from_db()
+    assert (teacher.school, teacher.mobile) == ("许昌市第一中学", "13911110000")
+
+    api = _client_for(make_bureau(is_superuser=True, username="root"))
     response = api.put(url, body, format="json")
     assert response.status_code == 200, response.json()
     assert teacher.id_number not in response.content.decode()  # comes back masked
     teacher.refresh_from_db()
     assert (teacher.school, teacher.mobile) == ("许昌高级中学", "13911112222")
-
     assert api.put(url, {**body, "mobile": "1391111"}, format="json").status_code == 400
     response = api.patch(url, {"mobile": "abc"}, format="json")
     assert response.status_code == 400 and "mobile" in response.json()

@@ -24,7 +24,7 @@ from exams.question_io import (
     template_workbook,
 )
 from exams.services import question_create
-from tests.factories import PASSWORD, make_organiser
+from tests.factories import PASSWORD, make_bank_manager, make_organiser
 
 HEADERS = ["题型", "法律", "版本", "条款", "难度", "题干", *(f"选项{c}" for c in "ABCDEF"), "正确答案", "解析"]
 IMPORT_URL = "admin:exams_question_import"
@@ -348,8 +348,8 @@ def _confirm(client, preview):
 
 
 def test_admin_preview_shows_excel_rows_and_reasons_then_a_good_file_is_confirmed(client, db, tmp_path, capsys):
-    organiser = make_organiser()
-    assert client.login(username=organiser.username, password=PASSWORD)
+    manager = make_bank_manager()
+    assert client.login(username=manager.username, password=PASSWORD)
     changelist = client.get(reverse(CHANGELIST_URL)).content.decode()
     assert reverse(IMPORT_URL) in changelist and reverse(EXPORT_URL) in changelist
 
@@ -392,8 +392,8 @@ def test_admin_preview_shows_excel_rows_and_reasons_then_a_good_file_is_confirme
 
 
 def test_admin_refuses_a_file_as_a_whole_in_chinese(client, db):
-    organiser = make_organiser()
-    assert client.login(username=organiser.username, password=PASSWORD)
+    manager = make_bank_manager()
+    assert client.login(username=manager.username, password=PASSWORD)
     response = _admin_import(client, b"a,b\n", name="题库.csv")
     assert response.context["result"].has_errors() and "只支持 .xlsx 文件" in response.content.decode()
     assert "Traceback" not in response.content.decode()
@@ -402,8 +402,8 @@ def test_admin_refuses_a_file_as_a_whole_in_chinese(client, db):
 
 
 def test_confirm_repeats_the_analysis_and_a_failure_there_is_shown_not_half_written(client, db, monkeypatch):
-    organiser = make_organiser()
-    assert client.login(username=organiser.username, password=PASSWORD)
+    manager = make_bank_manager()
+    assert client.login(username=manager.username, password=PASSWORD)
     rows = [GOOD_ROWS[0], q("单选题", "教师法", "第二道题（　）。", ["甲", "乙"], "A")]
     preview = _admin_import(client, workbook_bytes(rows))
     assert preview.context["result"].totals["new"] == 2
@@ -429,7 +429,7 @@ def test_confirm_repeats_the_analysis_and_a_failure_there_is_shown_not_half_writ
     assert not default_storage.listdir(QuestionUploadStorage.folder)[1]
 
 
-def test_organiser_and_bureau_export_only_the_organiser_imports(client, db, bureau):
+def test_organiser_and_bureau_export_only_the_bank_manager_imports(client, db, bureau):
     call_command("seed_exams", "--no-demo-quizzes")
     organiser = make_organiser()
 
@@ -460,5 +460,9 @@ def test_organiser_and_bureau_export_only_the_organiser_imports(client, db, bure
 
     assert client.login(username=organiser.username, password=PASSWORD)
     assert client.get(reverse(EXPORT_URL)).status_code == 200
+    assert client.get(reverse(IMPORT_URL)).status_code == 403
+    assert _admin_import(client, good_file()).status_code == 403
+
+    assert client.login(username=make_bank_manager().username, password=PASSWORD)
     template = client.get(reverse("admin:exams_question_import_template"))
     assert template.status_code == 200 and questions_preview(data=template.content, filename="t.xlsx").rows == []
