@@ -122,7 +122,7 @@ def teacher_reset_first_login(*, actor: User, teacher: User) -> User:
     teacher.password = make_password(None)
     teacher.must_change_password = False
     teacher.save(update_fields=["password", "must_change_password"])
-    audit.warning("account %s reset to first sign-in by user %s", teacher.pk, actor.pk)
+    audit.info("account %s reset to first sign-in by user %s", teacher.pk, actor.pk)
     return teacher
 
 

@@ -17,6 +17,18 @@ def programme_can_manage(*, user: User, programme: Programme) -> bool:
     return user.is_organiser and programme.unit_id == user.unit_id
 
 
+def programme_ended_refusal(*, user: User, programme: Programme) -> str:
+    """Why an organiser may not enrol teachers by ID number into this programme, or "".
+
+    Enrolment by ID number (the API, the programme page, the roster import) makes a teacher of any
+    unit visible to the enrolling unit, so it is possible only while the programme runs; the
+    superuser may still correct past records.
+    """
+    if user.is_superuser or programme.end_date >= timezone.localdate():
+        return ""
+    return f"“{programme.title}”已于 {programme.end_date:%Y-%m-%d} 结束，不能再添加学员；如需补录往期记录，请联系系统管理员。"
+
+
 def programmes_visible_to(*, user: User) -> QuerySet[Programme]:
     """Bureau and superusers: all. Organisers: their unit's. Teachers: open or their own."""
     programmes = Programme.objects.select_related("unit")

@@ -1,5 +1,7 @@
 """Writes of programmes, sessions and enrolments. Each validates, checks authority and is atomic."""
 
+import logging
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -7,7 +9,9 @@ from django.utils import timezone
 from accounts.models import User
 
 from .models import Enrolment, EnrolmentSource, EnrolmentStatus, Programme, Session
-from .selectors import programme_can_manage
+from .selectors import programme_can_manage, programme_ended_refusal
+
+audit = logging.getLogger("courses.audit")
 
 PROGRAMME_FIELDS = {
     "code", "title", "level", "kind", "unit", "year", "start_date", "end_date", "credit_hours",
@@ -124,6 +128,11 @@ def enrolment_create(*, actor: User, programme: Programme, teacher: User, source
         if locked.end_date < timezone.localdate():
             raise ValidationError({"programme": f"“{locked.title}”已于 {locked.end_date:%Y-%m-%d} 结束，不能再报名。"})
 
+    if source == EnrolmentSource.ORGANISER:
+        refusal = programme_ended_refusal(user=actor, programme=locked)
+        if refusal:
+            raise ValidationError({"programme": refusal})
+
     if source == EnrolmentSource.WALK_IN and not locked.allow_walk_in:
         raise ValidationError({"programme": f"您未报名“{locked.title}”，该项目不接受现场报名，请联系组织者。"})
 
@@ -139,12 +148,20 @@ def enrolment_create(*, actor: User, programme: Programme, teacher: User, source
         existing.source = source
         existing.enrolled_at = timezone.now()
         existing.save(update_fields=["status", "source", "enrolled_at"])
-        return existing
-    try:
-        with transaction.atomic():
-            return Enrolment.objects.create(programme=locked, teacher=teacher, source=source)
-    except IntegrityError as error:
-        raise ValidationError({"teacher": f"{teacher.name} 已报名“{locked.title}”，无需重复报名。"}) from error
+        enrolment = existing
+    else:
+        try:
+            with transaction.atomic():
+                enrolment = Enrolment.objects.create(programme=locked, teacher=teacher, source=source)
+        except IntegrityError as error:
+            raise ValidationError({"teacher": f"{teacher.name} 已报名“{locked.title}”，无需重复报名。"}) from error
+    if source == EnrolmentSource.ORGANISER:
+        # Audited: who enrolled whom, by primary keys (never an ID number in a log line).
+        audit.info(
+            "enrolment %s: teacher %s enrolled by ID number into programme %s by user %s",
+            enrolment.pk, teacher.pk, locked.pk, actor.pk,
+        )  # fmt: skip
+    return enrolment
 
 
 @transaction.atomic

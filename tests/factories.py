@@ -95,6 +95,18 @@ def make_programme(*, organiser: User, with_session: bool = True, **fields) -> P
     return programme
 
 
+def enrol_by_organiser(*, organiser: User, programme: Programme, teacher: User):
+    """Enrol as the organiser would have done while the programme ran (the service refuses
+    enrolment by ID number into an ended programme), for tests set in the past, such as 2021."""
+    import time_machine
+
+    from courses.services import enrolment_create
+
+    before = timezone.make_aware(datetime.datetime.combine(programme.start_date, datetime.time(8)))
+    with time_machine.travel(min(before, timezone.now()), tick=False):
+        return enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")
+
+
 def run_in_threads(target, args_list) -> None:
     """One thread per args tuple, all started, then all joined (the concurrency tests on PostgreSQL)."""
     threads = [threading.Thread(target=target, args=args) for args in args_list]

@@ -4,8 +4,7 @@ import zoneinfo
 import pytest
 import time_machine
 
-from courses.services import enrolment_create
-from tests.factories import make_programme, make_teacher
+from tests.factories import enrol_by_organiser, make_programme, make_teacher
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 START = datetime.datetime(2021, 9, 14, 9, 0, tzinfo=SHANGHAI)
@@ -37,7 +36,7 @@ def session(lecture):
 @pytest.fixture
 def enrolled(lecture, organiser):
     teacher = make_teacher(name="王永浩")
-    enrolment_create(actor=organiser, programme=lecture, teacher=teacher, source="organiser")
+    enrol_by_organiser(organiser=organiser, programme=lecture, teacher=teacher)
     return teacher
 
 

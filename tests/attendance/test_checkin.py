@@ -10,7 +10,7 @@ from attendance import tokens
 from attendance.models import AttendanceRule, CheckIn, SameDeviceRule
 from courses.models import Enrolment
 from tests.attendance.conftest import at
-from tests.factories import PASSWORD, make_teacher
+from tests.factories import PASSWORD, enrol_by_organiser, make_teacher
 
 
 def scan_url(session, moment, kind="in"):
@@ -120,10 +120,8 @@ def test_scan_then_sign_in_after_grace_is_refused(client, session, enrolled, fro
 
 
 def test_first_sign_in_detour_completes_the_check_in(client, session, lecture, organiser, frozen):
-    from courses.services import enrolment_create
-
     teacher = make_teacher(password=None, mobile="13911223344")
-    enrolment_create(actor=organiser, programme=lecture, teacher=teacher, source="organiser")
+    enrol_by_organiser(organiser=organiser, programme=lecture, teacher=teacher)
     frozen(at(8, 45))
     client.get(scan_url(session, at(8, 45)))
     client.post(
@@ -180,11 +178,9 @@ def test_disabled_account_and_organiser_cannot_check_in(client, session, enrolle
 
 
 def test_same_device_flagged_then_refused(client, session, lecture, organiser, frozen):
-    from courses.services import enrolment_create
-
     first, second, third = make_teacher(), make_teacher(), make_teacher()
     for teacher in (first, second, third):
-        enrolment_create(actor=organiser, programme=lecture, teacher=teacher, source="organiser")
+        enrol_by_organiser(organiser=organiser, programme=lecture, teacher=teacher)
     frozen(at(8, 55))
     client.force_login(first)
     scan(client, scan_url(session, at(8, 55)))

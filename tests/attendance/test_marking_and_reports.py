@@ -12,9 +12,8 @@ from rest_framework.test import APIClient
 from attendance import tokens
 from attendance.models import AttendanceChange, CheckIn
 from attendance.services import checkin_record
-from courses.services import enrolment_create
 from tests.attendance.conftest import at
-from tests.factories import make_organiser, make_programme, make_teacher, make_unit, run_in_threads
+from tests.factories import enrol_by_organiser, make_organiser, make_programme, make_teacher, make_unit, run_in_threads
 
 
 def test_manual_marking_keeps_who_when_and_why(client, session, enrolled, organiser, frozen):
@@ -89,7 +88,7 @@ def test_sheet_shows_the_code(client, session, organiser):
 
 def test_reports_and_exports_are_masked(client, session, lecture, enrolled, organiser):
     absent = make_teacher(name="缺席者")
-    enrolment_create(actor=organiser, programme=lecture, teacher=absent, source="organiser")
+    enrol_by_organiser(organiser=organiser, programme=lecture, teacher=absent)
     checkin_record(session=session, teacher=enrolled, scanned_at=at(9, 12))
     client.force_login(organiser)
     sheet = load_workbook(
@@ -175,7 +174,7 @@ def test_simultaneous_scans_leave_one_record(postgres_only):
     programme = make_programme(organiser=organiser, start_date=day, end_date=day)
     session = programme.sessions.get()
     teacher = make_teacher()
-    enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")
+    enrol_by_organiser(organiser=organiser, programme=programme, teacher=teacher)
     moment = session.starts_at.astimezone(zoneinfo.ZoneInfo("Asia/Shanghai"))
     barrier = threading.Barrier(10)
     outcomes = []

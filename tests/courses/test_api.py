@@ -295,3 +295,31 @@ def test_unknown_api_path_answers_json_404_and_pages_the_html_page(client, organ
     assert response.json() == {"detail": "未找到。"}
     page = client.get("/no-such-page/")
     assert page.status_code == 404 and "页面不存在" in page.content.decode()
+
+
+def test_organiser_cannot_enrol_a_teacher_by_id_into_an_ended_programme_and_enrolments_are_audited(organiser, caplog):
+    """Attack 1's first step: POST /api/enrolments/ with any teacher's ID into a programme that ended in 2021."""
+    ended = make_programme(
+        organiser=organiser, with_session=False, start_date=datetime.date(2021, 9, 14),
+        end_date=datetime.date(2021, 9, 14), self_enrol_open=False,
+    )  # fmt: skip
+    victim = make_teacher(name="王永浩")
+    api = _client_for(organiser)
+    response = api.post(
+        "/api/enrolments/", {"programme": ended.code, "teacher_id_number_input": victim.id_number}, format="json"
+    )
+    assert response.status_code == 400 and "2021-09-14 结束" in response.json()["programme"][0]
+    assert not Enrolment.objects.filter(teacher=victim).exists()
+
+    running = make_programme(organiser=organiser, with_session=False)
+    with caplog.at_level("INFO", logger="courses.audit"):
+        response = api.post(
+            "/api/enrolments/", {"programme": running.code, "teacher_id_number_input": victim.id_number}, format="json"
+        )
+    assert response.status_code == 201
+    enrolment = Enrolment.objects.get(teacher=victim)
+    assert (
+        f"enrolment {enrolment.pk}: teacher {victim.pk} enrolled by ID number into programme {running.pk} "
+        f"by user {organiser.pk}" in caplog.text
+    )
+    assert victim.id_number not in caplog.text

@@ -174,3 +174,16 @@ def test_session_outside_programme_dates_is_refused_in_admin(client, organiser, 
     assert response.status_code == 200
     assert "课次时间必须在项目日期" in response.content.decode()
     assert programme.sessions.count() == 1
+
+
+def test_organiser_page_refuses_enrolment_by_id_into_an_ended_programme(signed_in, organiser):
+    ended = make_programme(
+        organiser=organiser, with_session=False, start_date=datetime.date(2021, 9, 14),
+        end_date=datetime.date(2021, 9, 15), self_enrol_open=False,
+    )  # fmt: skip
+    victim = make_teacher()
+    page = signed_in(organiser).post(
+        reverse("courses:manage_detail", args=[ended.code]), {"id_number": victim.id_number}
+    )
+    assert page.status_code == 200 and "2021-09-15 结束，不能再添加学员" in page.content.decode()
+    assert not Enrolment.objects.filter(teacher=victim).exists()
