@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError as APIValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -80,8 +79,25 @@ RosterResultSerializer = inline_serializer(
                 },
             )
         ),
+        "differences": serializers.ListField(
+            child=inline_serializer(
+                name="RosterDifference",
+                fields={
+                    "row": serializers.IntegerField(help_text="Excel 中显示的行号"),
+                    "column": serializers.CharField(help_text="文件中的表头"),
+                    "message": serializers.CharField(help_text="与已有教师记录的差异；导入不会修改这些信息"),
+                },
+            ),
+            help_text="已有教师的姓名、手机号、学校、区县与名单不同之处：只提示，不写入。",
+        ),
     },
 )
+
+
+def _refused_file(message: str) -> Response:
+    """A file refused as a whole answers the documented RosterResult: one error without a row."""
+    body = {"new": 0, "updated": 0, "unchanged": 0, "committed": False, "differences": []}
+    return Response({**body, "errors": [{"row": None, "column": "", "message": message}]}, status=400)
 
 
 class RosterViewSet(viewsets.GenericViewSet):
@@ -99,7 +115,9 @@ class RosterViewSet(viewsets.GenericViewSet):
     def _run(self, request, service):
         programme = self.get_object()
         upload = RosterUploadSerializer(data=request.data)
-        upload.is_valid(raise_exception=True)
+        if not upload.is_valid():
+            problems = "；".join(str(message) for messages in upload.errors.values() for message in messages)
+            return _refused_file(f"请以 multipart 字段 file 上传 .xlsx 名单文件：{problems}")
         file = upload.validated_data["file"]
         kwargs = {
             "actor": request.user,
@@ -113,7 +131,7 @@ class RosterViewSet(viewsets.GenericViewSet):
         except RosterHasErrors as refused:
             return Response({**refused.report.as_dict(), "committed": False}, status=status.HTTP_400_BAD_REQUEST)
         except WorkbookRefused as error:
-            raise APIValidationError({"file": [str(error)]}) from error
+            return _refused_file(str(error))
         return Response({**report.as_dict(), "committed": report.committed})
 
     @extend_schema(request=RosterUploadSerializer, responses={200: RosterResultSerializer, 400: RosterResultSerializer})

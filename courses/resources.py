@@ -208,6 +208,14 @@ def _validation_error(row: RosterRow) -> ValidationError:
 def _note(report: RosterReport, row: RosterRow) -> str:
     if row.errors:
         return "有错误，不能导入"
+    note = _action_note(report, row)
+    if row.differences:
+        differing = "、".join(report.column_header(key) for key in row.differences)
+        note += f"；{differing}与系统记录不同，不会修改（由教师本人登录后更新，或由教育局系统管理员更正）"
+    return note
+
+
+def _action_note(report: RosterReport, row: RosterRow) -> str:
     changed = "、".join(report.column_header(key) for key in row.changes)
     if row.action == "unchanged":
         return "已在项目中，信息未变"

@@ -5,6 +5,7 @@ commit = the same analysis inside one transaction followed by bulk writes. A fil
 with any error row is never written; a failure midway leaves nothing behind.
 """
 
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -12,15 +13,24 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
-from accounts.identity import id_number_error, mask_id_number, mobile_error, normalise_id_number, normalise_mobile
+from accounts.identity import (
+    id_number_error,
+    mask_id_number,
+    mask_mobile,
+    mobile_error,
+    normalise_id_number,
+    normalise_mobile,
+)
 from accounts.models import District, Role, User
 from accounts.services import teachers_bulk_create, teachers_bulk_update
 from training_site.bulk import gc_paused, id_chunks, insert_rows
 
 from .excel import WorkbookRefused, build_workbook, check_upload, read_sheet
 from .models import Enrolment, EnrolmentSource, EnrolmentStatus, Programme
-from .selectors import programme_can_manage
+from .selectors import programme_can_manage, programme_ended_refusal
 from .signals import enrolments_bulk_created
+
+audit = logging.getLogger("courses.audit")
 
 FIELDS = ("name", "id_number", "mobile", "school", "district", "subject", "title")
 CANONICAL_HEADERS = {
@@ -64,6 +74,8 @@ class RosterRow:
     teacher_pk: int | None = None
     changes: dict = field(default_factory=dict)
     enrolment_pk: int | None = None
+    # Details the file gives differently from an existing teacher's record, never written: {key: message}.
+    differences: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -84,6 +96,15 @@ class RosterReport:
         ]
 
     @property
+    def differences(self) -> list[dict]:
+        return [
+            {"row": row.row, "column": self.column_header(key), "message": message}
+            for row in self.rows
+            if not row.errors
+            for key, message in row.differences.items()
+        ]
+
+    @property
     def error_rows(self) -> list[RosterRow]:
         return [row for row in self.rows if row.errors]
 
@@ -96,6 +117,7 @@ class RosterReport:
             "updated": self.count("updated"),
             "unchanged": self.count("unchanged"),
             "errors": self.errors,
+            "differences": self.differences,
         }
 
     def column_header(self, key: str) -> str:
@@ -245,10 +267,28 @@ def parse_roster(data: bytes, *, filename: str = "", sheet: str | None = None) -
     return report
 
 
-def _compare_with_database(report: RosterReport, programme: Programme) -> None:
-    """Classify each valid row as new / updated / unchanged, or add the conflict as an error."""
+# A teacher's identity and contact details belong to the teacher: the mobile is what first sign-in
+# checks, so an organiser who could rewrite it could claim the account. A roster never changes these
+# on an existing teacher; it shows the difference and says who can change it.
+PROTECTED_FIELDS = ("name", "mobile", "school", "district")
+UPDATABLE_FIELDS = ("subject", "title")
+DIFFERENCE_ADVICE = "本次导入不会修改：请教师本人登录后在“我的信息”中更新，或请教育局系统管理员更正。"
+
+
+def _shown(key: str, value: str) -> str:
+    if not value:
+        return "空"
+    return mask_mobile(value) if key == "mobile" else value
+
+
+def _compare_with_database(report: RosterReport, programme: Programme, *, actor: User) -> None:
+    """Classify each valid row as new / updated / unchanged, or add the conflict as an error.
+
+    For a teacher already in the system only 学科 and 职称 can be updated; a different 姓名, 手机号,
+    学校 or 区县 is kept in row.differences (shown in the preview, never written).
+    """
     valid = [row for row in report.rows if not row.errors]
-    detail_fields = ("name", "mobile", "school", "district", "subject", "title")
+    detail_fields = PROTECTED_FIELDS + UPDATABLE_FIELDS
     existing: dict[str, dict] = {}
     for chunk in id_chunks([row.values["id_number"] for row in valid]):
         for record in User.objects.filter(id_number__any_of=chunk).values("pk", "id_number", "role", *detail_fields):
@@ -263,10 +303,12 @@ def _compare_with_database(report: RosterReport, programme: Programme) -> None:
         ).values_list("pk", "teacher_id", "status"):
             enrolments[teacher_id] = (pk, status)
 
+    ended = programme_ended_refusal(user=actor, programme=programme)
     active = Enrolment.objects.filter(programme=programme, status=EnrolmentStatus.ENROLLED).count()
     remaining = None if programme.capacity is None else programme.capacity - active
     for row in valid:
         values = row.values
+        record = existing.get(values["id_number"])
         owner = mobile_owner.get(values["mobile"]) if values["mobile"] else None
         if owner and owner != values["id_number"]:
             row.errors.append(
@@ -276,7 +318,6 @@ def _compare_with_database(report: RosterReport, programme: Programme) -> None:
                 )
             )
             continue
-        record = existing.get(values["id_number"])
         if record and record["role"] != Role.TEACHER:
             row.errors.append(
                 (report.column_header("id_number"), "该身份证号属于组织者或教育局账号，不能作为学员导入。")
@@ -285,11 +326,20 @@ def _compare_with_database(report: RosterReport, programme: Programme) -> None:
         if record:
             row.teacher_pk = record["pk"]
             row.changes = {
-                key: values[key] for key in detail_fields if values[key] and values[key] != (record[key] or "")
+                key: values[key] for key in UPDATABLE_FIELDS if values[key] and values[key] != (record[key] or "")
+            }
+            row.differences = {
+                key: f"与系统中该教师的记录不同（系统：{_shown(key, record[key] or '')}，名单："
+                f"{_shown(key, values[key])}）。{DIFFERENCE_ADVICE}"
+                for key in PROTECTED_FIELDS
+                if values[key] and values[key] != (record[key] or "")
             }
         enrolment = enrolments.get(record["pk"]) if record else None
         if enrolment and enrolment[1] == EnrolmentStatus.ENROLLED:
             row.action = "updated" if row.changes else "unchanged"
+            continue
+        if ended:
+            row.errors.append(("", ended))
             continue
         row.enrolment_pk = enrolment[0] if enrolment else None
         if remaining is not None:
@@ -308,7 +358,7 @@ def roster_preview(
         raise PermissionDenied("您无权为该培训项目导入名单。")
     with gc_paused():
         report = parse_roster(data, filename=filename, sheet=sheet)
-        _compare_with_database(report, programme)
+        _compare_with_database(report, programme, actor=actor)
     return report
 
 
@@ -326,7 +376,7 @@ def roster_commit(
     try:
         with gc_paused():
             report = parse_roster(data, filename=filename, sheet=sheet)
-            _compare_with_database(report, programme)
+            _compare_with_database(report, programme, actor=actor)
             if report.errors:
                 raise RosterHasErrors(report)
             if progress:
@@ -338,6 +388,10 @@ def roster_commit(
             "导入时数据被其他操作同时修改（如同一教师被另一份名单导入），本次未导入任何数据，请重新导入。"
         ) from error
     report.committed = True
+    audit.info(
+        "roster import into programme %s by user %s: %s new enrolments, %s updated",
+        programme.pk, actor.pk, report.count("new"), report.count("updated"),
+    )  # fmt: skip
     return report
 
 

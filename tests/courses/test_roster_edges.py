@@ -42,9 +42,9 @@ def _roster(second_id: str) -> bytes:
 
 @pytest.fixture
 def enrolled(organiser, programme):
-    """Two teachers already in the programme: one whose school changed, one exactly as on the roster."""
+    """Two teachers already in the programme: one whose subject changed, one exactly as on the roster."""
     for id_number, name, mobile, school, district, subject in (
-        (ID_UPDATED, "孙丽", "13911117004", "旧学校", "长葛市", "语文"),
+        (ID_UPDATED, "孙丽", "13911117004", "长葛市第二中学", "长葛市", "数学"),
         (ID_SAME, "周强", "13911117005", "许昌高级中学", "建安区", "历史"),
     ):
         teacher = make_teacher(

@@ -53,7 +53,7 @@ def test_messy_but_valid_roster_is_read_and_imported(organiser, programme):
     )
     report = roster_preview(actor=organiser, programme=programme, data=data, filename="名单.xlsx")
     assert report.header_row == 3
-    assert report.as_dict() == {"new": 3, "updated": 0, "unchanged": 0, "errors": []}
+    assert report.as_dict() == {"new": 3, "updated": 0, "unchanged": 0, "errors": [], "differences": []}
     roster_commit(actor=organiser, programme=programme, data=data)
     wang = User.objects.get(id_number=ID1)
     assert wang.name == "王永浩" and wang.mobile == "13911110000" and wang.role == Role.TEACHER
@@ -122,18 +122,32 @@ def test_same_file_twice_writes_nothing_the_second_time(organiser, programme):
     assert first["new"] == 2
     snapshot = list(User.objects.order_by("pk").values()), list(Enrolment.objects.order_by("pk").values())
     second = roster_commit(actor=organiser, programme=programme, data=data).as_dict()
-    assert second == {"new": 0, "updated": 0, "unchanged": 2, "errors": []}
+    assert second == {"new": 0, "updated": 0, "unchanged": 2, "errors": [], "differences": []}
     assert (list(User.objects.order_by("pk").values()), list(Enrolment.objects.order_by("pk").values())) == snapshot
 
 
-def test_existing_teacher_is_matched_by_id_and_updated_never_duplicated(organiser, programme):
-    teacher = make_teacher(id_number=ID1, name="王老", mobile="13911110000", school="旧学校")
+def test_existing_teacher_is_matched_by_id_never_duplicated_and_only_subject_and_title_are_updated(
+    organiser, programme
+):
+    teacher = make_teacher(id_number=ID1, name="王老", mobile="13911110000", school="旧学校", subject="语文")
     enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")
-    data = roster_bytes([["王永浩", ID1, "13911110000", "新学校", "魏都区"]])
+    data = roster_bytes([["王永浩", ID1, "13911119999", "新学校", "魏都区", "道德与法治"]])
     report = roster_commit(actor=organiser, programme=programme, data=data)
-    assert report.as_dict()["updated"] == 1
+    summary = report.as_dict()
+    assert summary["updated"] == 1
+    assert {(d["column"], d["message"].split("）")[0]) for d in summary["differences"]} == {
+        ("姓名", "与系统中该教师的记录不同（系统：王老，名单：王永浩"),
+        ("手机", "与系统中该教师的记录不同（系统：139****0000，名单：139****9999"),
+        ("学校", "与系统中该教师的记录不同（系统：旧学校，名单：新学校"),
+    }
+    assert all("请教师本人登录后在“我的信息”中更新" in d["message"] for d in summary["differences"])
     teacher.refresh_from_db()
-    assert (teacher.name, teacher.school) == ("王永浩", "新学校")
+    assert (teacher.name, teacher.mobile, teacher.school, teacher.subject) == (
+        "王老",
+        "13911110000",
+        "旧学校",
+        "道德与法治",
+    )
     assert User.objects.filter(id_number=ID1).count() == 1
     assert teacher.has_usable_password()  # an update never touches the password
 
@@ -249,7 +263,13 @@ def test_management_command_json_and_exit_status(organiser, programme, tmp_path,
     call_command(
         "import_roster", str(good), "--programme", programme.code.lower(), "--json", "--as-user", organiser.username
     )
-    assert json.loads(capsys.readouterr().out) == {"new": 1, "updated": 0, "unchanged": 0, "errors": []}
+    assert json.loads(capsys.readouterr().out) == {
+        "new": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "errors": [],
+        "differences": [],
+    }
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(roster_bytes([["乙", ID2[:-1] + "0" if ID2[-1] != "0" else ID2[:-1] + "1", "", "", ""]]))
     with pytest.raises(SystemExit) as exit_info:
@@ -273,4 +293,4 @@ def test_template_round_trip(client, organiser, programme):
     assert sheet["A4"].value.startswith("示例")
     # The untouched template imports nothing and reports no error.
     report = roster_preview(actor=organiser, programme=programme, data=response.content)
-    assert report.as_dict() == {"new": 0, "updated": 0, "unchanged": 0, "errors": []}
+    assert report.as_dict() == {"new": 0, "updated": 0, "unchanged": 0, "errors": [], "differences": []}

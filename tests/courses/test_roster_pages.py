@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from courses.models import Enrolment
 from courses.services import enrolment_create
-from tests.factories import make_teacher, valid_id_number
+from tests.factories import make_programme, make_teacher, valid_id_number
 from tests.rosters import roster_bytes
 
 ID1, ID2 = valid_id_number(801), valid_id_number(802)
@@ -136,9 +136,12 @@ def test_api_preview_and_commit(organiser, programme):
     commit = api.post(url + "commit/", {"file": SimpleUploadedFile("a.xlsx", good)}, format="multipart")
     assert commit.status_code == 200 and commit.json()["new"] == 1 and commit.json()["committed"] is True
     refused = api.post(url + "preview/", {"file": SimpleUploadedFile("a.csv", b"x")}, format="multipart")
-    assert refused.status_code == 400 and "只支持 .xlsx" in str(refused.json()["file"])
+    # A file refused as a whole answers the documented RosterResult, not {"file": [...]} (issue 14).
+    assert refused.status_code == 400 and refused.json()["committed"] is False
+    assert [(e["row"], e["column"]) for e in refused.json()["errors"]] == [(None, "")]
+    assert "只支持 .xlsx" in refused.json()["errors"][0]["message"]
     missing = api.post(url + "preview/", {}, format="multipart")
-    assert missing.status_code == 400 and "file" in missing.json()
+    assert missing.status_code == 400 and "file" in missing.json()["errors"][0]["message"]
 
 
 def test_api_roster_scoped_by_role(bureau, other_organiser, programme):
@@ -159,3 +162,33 @@ def test_api_roster_scoped_by_role(bureau, other_organiser, programme):
         == 403
     )
     assert not User.objects.filter(id_number=ID1).exists()
+
+
+def test_another_units_roster_cannot_claim_an_unclaimed_teachers_account(client, other_organiser):
+    """Attack 2: organiser2 imports an existing (never signed-in) teacher's ID with a mobile of their
+    own; the preview used to say 0 updated while the commit rewrote the mobile, and first sign-in
+    with the ID and that mobile then signed the organiser in as the teacher."""
+    victim = make_teacher(name="王永浩", id_number=ID1, mobile="13900000002", school="许昌市第一中学", password=None)
+    theirs = make_programme(organiser=other_organiser)
+    client.force_login(other_organiser)
+    data = roster_bytes([["王永浩", ID1, "13955556666", "许昌高级中学", "建安区"]])
+    preview = _upload(client, theirs, data)
+    page = preview.content.decode()
+    assert preview.status_code == 200
+    assert [(d["column"], d["message"][:12]) for d in preview.context["summary"]["differences"]] == [
+        ("手机", "与系统中该教师的记录不同"), ("学校", "与系统中该教师的记录不同"), ("区县", "与系统中该教师的记录不同"),
+    ]  # fmt: skip
+    assert "与系统中该教师的记录不同" in page and "139****6666" in page and "13900000002" not in page
+    assert "本次导入不会修改" in page
+
+    done = client.post(
+        reverse("courses:roster_confirm", args=[theirs.code]), {"token": preview.context["token"]}, follow=True
+    )
+    assert "导入完成：新增 1 人" in done.content.decode()
+    victim.refresh_from_db()
+    assert (victim.mobile, victim.school, victim.district) == ("13900000002", "许昌市第一中学", "魏都区")
+
+    client.logout()
+    claim = client.post(reverse("accounts:first_login"), {"id_number": ID1, "mobile": "13955556666"})
+    assert claim.status_code == 200 and "未找到可首次登录的账号" in claim.content.decode()
+    assert "_auth_user_id" not in client.session
