@@ -13,6 +13,7 @@ from accounts.models import User
 from courses.models import Session
 from courses.selectors import programmes_visible_to
 from training_site.api import ErrorSerializer
+from training_site.client import client_address
 
 from . import selectors, services
 from .models import CheckIn
@@ -38,7 +39,7 @@ class Refused(APIException):
 
 def _client(request) -> dict:
     return {
-        "ip": request.META.get("REMOTE_ADDR"),
+        "ip": client_address(request) or None,
         "user_agent": request.META.get("HTTP_USER_AGENT", ""),
         "device_id": "",
     }

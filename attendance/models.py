@@ -117,3 +117,30 @@ class AttendanceChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.checkin}: {self.from_status or '无'} → {self.to_status}"
+
+
+class CodeAttempt(models.Model):
+    """One entry of a printed sheet's 6-digit code, kept for the lockout window.
+
+    The row is written (and committed) before the code is checked and the failures counted, so
+    simultaneous wrong codes each see the others: at most the limit get through (see
+    attendance.services.checkin_by_code). A correct code marks its own row, resetting nothing.
+    """
+
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="教师", on_delete=models.CASCADE, related_name="+"
+    )
+    address = models.CharField("客户端地址", max_length=45, blank=True)
+    attempted_at = models.DateTimeField("时间")
+    succeeded = models.BooleanField("正确", default=False)
+
+    class Meta:
+        verbose_name = "签到码输入记录"
+        verbose_name_plural = "签到码输入记录"
+        indexes = [
+            models.Index(fields=["teacher", "attempted_at"], name="code_attempt_teacher"),
+            models.Index(fields=["address", "attempted_at"], name="code_attempt_address"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.teacher} {self.attempted_at:%Y-%m-%d %H:%M}"

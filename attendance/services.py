@@ -1,11 +1,11 @@
 """Writes of attendance: QR and code check-in, check-out, manual marking with audit."""
 
 import datetime
+import hmac
 import ipaddress
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -16,7 +16,7 @@ from courses.selectors import programme_can_manage
 from courses.services import enrolment_create
 
 from . import tokens
-from .models import AttendanceChange, CheckIn, Method, SameDeviceRule, Status
+from .models import AttendanceChange, CheckIn, CodeAttempt, Method, SameDeviceRule, Status
 from .selectors import ATTENDED, checkout_window, open_sessions, rule_for, session_for_scan, window_for
 
 
@@ -204,22 +204,38 @@ def checkin_scan(*, token_session_kind: tuple[Session, str], teacher: User, scan
     return checkin_record(session=session, teacher=teacher, scanned_at=scanned_at, method=Method.QR, **client)
 
 
-def _code_failures_key(teacher: User) -> str:
-    return f"attendance:code-failures:{teacher.pk}"
+def _code_failures(*, teacher: User, address: str, since) -> tuple[int, int]:
+    """Failed entries in the window: this teacher's, and this client address's (any teacher)."""
+    recent = CodeAttempt.objects.filter(attempted_at__gte=since, succeeded=False)
+    by_teacher = recent.filter(teacher=teacher).count()
+    by_address = recent.filter(address=address).count() if address else 0
+    return by_teacher, by_address
 
 
 def checkin_by_code(*, teacher: User, code: str, moment, **client) -> CheckinResult:
-    """The printed sheet's 6-digit code: accepted only inside the session's window."""
-    key = _code_failures_key(teacher)
-    failures = cache.get(key, 0)
-    if failures >= settings.ATTENDANCE_CODE_MAX_FAILURES:
-        raise CheckinRefused("签到码错误次数过多，请30分钟后再试，或请组织者现场登记。", status=429)
+    """The printed sheet's 6-digit code: accepted only inside the session's window.
+
+    Failures are counted per teacher and per client address over ATTENDANCE_CODE_WINDOW_SECONDS;
+    a correct code does not reset them. Each entry is recorded and committed *before* it is checked
+    and the failures counted, so of any number of simultaneous wrong codes each one counts the
+    others that came before it: no more than the limit are ever checked. Entries made while locked
+    count too. Must not run inside an outer transaction (the record has to be visible to others).
+    """
+    address = (client.get("ip") or "")[:45]
+    since = moment - datetime.timedelta(seconds=settings.ATTENDANCE_CODE_WINDOW_SECONDS)
+    CodeAttempt.objects.filter(teacher=teacher, attempted_at__lt=since).delete()
+    attempt = CodeAttempt.objects.create(teacher=teacher, address=address, attempted_at=moment)
+    by_teacher, by_address = _code_failures(teacher=teacher, address=address, since=since)
+    per_address = settings.ATTENDANCE_CODE_MAX_FAILURES_PER_ADDRESS
+    if by_teacher > settings.ATTENDANCE_CODE_MAX_FAILURES or by_address > per_address:
+        minutes = settings.ATTENDANCE_CODE_WINDOW_SECONDS // 60
+        raise CheckinRefused(f"签到码错误次数过多，请{minutes}分钟后再试，或请组织者现场登记。", status=429)
     code = (code or "").strip()
     for session in open_sessions(moment=moment):
-        if tokens.session_code(session.pk) == code and window_for(session).state(moment) in ("on_time", "late"):
-            cache.delete(key)
+        in_window = window_for(session).state(moment) in ("on_time", "late")
+        if hmac.compare_digest(tokens.session_code(session.pk), code) and in_window:
+            CodeAttempt.objects.filter(pk=attempt.pk).update(succeeded=True)
             return checkin_record(session=session, teacher=teacher, scanned_at=moment, method=Method.CODE, **client)
-    cache.set(key, failures + 1, timeout=30 * 60)
     raise CheckinRefused("签到码不正确，或该课次当前不在签到时间内。请核对打印签到单上的6位数字。", status=400)
 
 

@@ -19,6 +19,7 @@ from accounts.models import User
 from courses.excel import XLSX_CONTENT_TYPE
 from courses.models import Session
 from courses.selectors import programme_can_manage, programmes_visible_to
+from training_site.client import client_address
 
 from . import exports, selectors, services, tokens
 from .models import Status
@@ -35,7 +36,7 @@ def _device_id(request) -> str:
 
 def _client(request, device_id: str | None = None) -> dict:
     return {
-        "ip": request.META.get("REMOTE_ADDR"),
+        "ip": client_address(request) or None,
         "user_agent": request.META.get("HTTP_USER_AGENT", ""),
         "device_id": device_id if device_id is not None else request.COOKIES.get(DEVICE_COOKIE, "")[:64],
     }

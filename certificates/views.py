@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.identity import mask_name
 from courses.excel import XLSX_CONTENT_TYPE
 from courses.selectors import programme_can_manage, programmes_visible_to
+from training_site.client import client_address
 
 from . import exports, selectors, services
 from .models import Certificate, CertificateJob, JobKind
@@ -56,7 +57,7 @@ def pdf_view(request, pk: int):
 
 
 def _rate_limited(request) -> bool:
-    key = f"verify-rate:{request.META.get('REMOTE_ADDR', '')}"
+    key = f"verify-rate:{client_address(request)}"
     count = cache.get(key, 0) + 1
     cache.set(key, count, timeout=60)
     return count > settings.VERIFY_RATE_PER_MINUTE

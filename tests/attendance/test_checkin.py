@@ -4,13 +4,21 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from attendance import tokens
 from attendance.models import AttendanceRule, CheckIn, SameDeviceRule
 from courses.models import Enrolment
 from tests.attendance.conftest import at
-from tests.factories import PASSWORD, enrol_by_organiser, make_teacher
+from tests.factories import (
+    PASSWORD,
+    enrol_by_organiser,
+    make_organiser,
+    make_programme,
+    make_teacher,
+    run_in_threads,
+)
 
 
 def scan_url(session, moment, kind="in"):
@@ -217,21 +225,86 @@ def test_check_out_and_attended_minutes(client, session, enrolled, frozen):
     assert attended_minutes(record, session) == 110  # counted from the start at 09:00, not the 08:55 scan
 
 
-def test_code_check_in_inside_window_and_lockout(client, session, enrolled, frozen):
-    from django.core.cache import cache
-
-    cache.clear()
-    frozen(at(9, 0))
+def test_code_lockout_counts_per_teacher_over_a_window_and_a_success_resets_nothing(client, session, enrolled, frozen):
+    """Attack 4: four wrong codes, one right one, four more wrong - the old lockout reset on the
+    right code, so guessing never stopped. Now the fifth failure locks for the window."""
+    frozen(at(8, 31))
     client.force_login(enrolled)
-    wrong = "000000" if tokens.session_code(session.pk) != "000000" else "111111"
-    for _ in range(5):
+    right = tokens.session_code(session.pk)
+    wrong = "000000" if right != "000000" else "111111"
+    for _ in range(4):
         assert client.post(reverse("attendance:code"), {"code": wrong}).status_code == 400
-    locked = client.post(reverse("attendance:code"), {"code": tokens.session_code(session.pk)})
-    assert locked.status_code == 429
-    cache.clear()
-    ok = client.post(reverse("attendance:code"), {"code": tokens.session_code(session.pk)})
-    assert "签到成功" in ok.content.decode()
+    assert "签到成功" in client.post(reverse("attendance:code"), {"code": right}).content.decode()
     assert CheckIn.objects.get().method == "code"
+    assert client.post(reverse("attendance:code"), {"code": wrong}).status_code == 400  # the fifth failure
+    locked = client.post(reverse("attendance:code"), {"code": right})
+    assert locked.status_code == 429 and "错误次数过多" in locked.content.decode()
+    frozen(at(9, 0))
+    assert client.post(reverse("attendance:code"), {"code": right}).status_code == 429
+    frozen(at(9, 2))  # the window (30 minutes) has passed since the failures
+    assert client.post(reverse("attendance:code"), {"code": right}).status_code == 200
+
+
+def test_code_lockout_counts_per_client_address_across_teachers(client, session, lecture, organiser, frozen, settings):
+    """Attack 4: one address trying codes under many accounts is limited as a whole."""
+    settings.ATTENDANCE_CODE_MAX_FAILURES_PER_ADDRESS = 6
+    frozen(at(9, 0))
+    right = tokens.session_code(session.pk)
+    wrong = "000000" if right != "000000" else "111111"
+    statuses = []
+    for _ in range(4):
+        teacher = make_teacher()
+        enrol_by_organiser(organiser=organiser, programme=lecture, teacher=teacher)
+        client.force_login(teacher)
+        for _ in range(2):
+            statuses.append(
+                client.post(reverse("attendance:code"), {"code": wrong}, REMOTE_ADDR="10.1.1.1").status_code
+            )
+    assert statuses == [400] * 6 + [429] * 2
+    assert client.post(reverse("attendance:code"), {"code": right}, REMOTE_ADDR="10.1.1.1").status_code == 429
+    # The same teacher from another address (another school's network) is not locked by it.
+    assert client.post(reverse("attendance:code"), {"code": right}, REMOTE_ADDR="10.2.2.2").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_wrong_codes_never_pass_the_limit(postgres_only, settings):
+    """Attack 4: twenty simultaneous wrong codes (threads on PostgreSQL): at most five are checked."""
+    import threading
+
+    from django.db import connection as default_connection
+
+    from attendance.services import CheckinRefused, checkin_by_code
+
+    unit_organiser = make_organiser()
+    today = timezone.localdate()
+    programme = make_programme(organiser=unit_organiser, start_date=today, end_date=today)
+    session = programme.sessions.get()
+    teacher = make_teacher()
+    enrol_by_organiser(organiser=unit_organiser, programme=programme, teacher=teacher)
+    right = tokens.session_code(session.pk)
+    wrong = "000000" if right != "000000" else "111111"
+    moment = session.starts_at
+    outcomes, lock = [], threading.Lock()
+    barrier = threading.Barrier(20)
+
+    def guess():
+        try:
+            barrier.wait()
+            checkin_by_code(teacher=teacher, code=wrong, moment=moment, ip="10.9.9.9", user_agent="", device_id="")
+        except CheckinRefused as refused:
+            with lock:
+                outcomes.append(refused.status)
+        finally:
+            default_connection.close()
+
+    run_in_threads(guess, [()] * 20)
+    # Each entry counts those committed before it: never more than the limit are checked (all may
+    # be refused when they all land before any counts - safe, and no honest phone sends twenty).
+    assert len(outcomes) == 20 and set(outcomes) <= {400, 429}
+    assert 1 <= outcomes.count(400) <= settings.ATTENDANCE_CODE_MAX_FAILURES
+    with pytest.raises(CheckinRefused):
+        checkin_by_code(teacher=teacher, code=right, moment=moment, ip="10.9.9.9", user_agent="", device_id="")
+    assert not CheckIn.objects.exists()
 
 
 def test_printed_sheet_token_valid_only_in_window(client, session, enrolled, frozen):

@@ -79,6 +79,39 @@ def test_verification_is_rate_limited(client, issued, settings):
     assert statuses == [404, 404, 404, 429, 429]
 
 
+def test_public_api_throttle_is_not_reset_by_a_rotated_x_forwarded_for(db):
+    """Attack 5: DRF trusted X-Forwarded-For (no NUM_PROXIES), so a new header per request listed
+    every certificate by its sequential serial. With no trusted proxy (the default) it is ignored."""
+    from django.core.cache import cache
+
+    cache.clear()
+    api = APIClient()
+    url = reverse("public_verify", args=["许教培〔2021〕第0001号"])
+    statuses = [api.get(url, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code for n in range(31)]
+    assert statuses == [404] * 30 + [429]
+    # Another client (another REMOTE_ADDR) still has its own allowance.
+    assert api.get(url, REMOTE_ADDR="198.51.100.7").status_code == 404
+
+
+def test_behind_one_trusted_proxy_the_forwarded_client_is_the_key_for_the_api_and_the_page(db, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    settings.VERIFY_RATE_PER_MINUTE = 2
+    api = APIClient()
+    url = reverse("public_verify", args=["许教培〔2021〕第0001号"])
+    # The proxy (REMOTE_ADDR 10.0.0.1) appends the address it saw; what the client sent before it is not trusted.
+    spoofed = [api.get(url, HTTP_X_FORWARDED_FOR=f"1.2.3.{n}, 203.0.113.5", REMOTE_ADDR="10.0.0.1") for n in range(31)]
+    assert [r.status_code for r in spoofed] == [404] * 30 + [429]
+    assert api.get(url, HTTP_X_FORWARDED_FOR="203.0.113.6", REMOTE_ADDR="10.0.0.1").status_code == 404
+    page = reverse("certificates:verify_code", args=["f" * 32])
+    pages = [api.get(page, HTTP_X_FORWARDED_FOR=f"1.2.3.{n}, 203.0.113.5", REMOTE_ADDR="10.0.0.1") for n in range(3)]
+    assert [r.status_code for r in pages] == [404, 404, 429]
+    assert api.get(page, HTTP_X_FORWARDED_FOR="203.0.113.6", REMOTE_ADDR="10.0.0.1").status_code == 404
+
+
 def test_public_api_200_410_404_without_personal_data(issued, organiser):
     api = APIClient()
     response = api.get(f"/api/public/certificates/{issued.verification_code}/")

@@ -160,6 +160,12 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"verify": os.environ.get("VERIFY_API_RATE", "30/min")},
 }
 
+# How many reverse proxies in front of the app append to X-Forwarded-For. 0 (the default): the
+# client is REMOTE_ADDR and the header, which anyone can send, is ignored. Every rate limit keys on
+# this address: DRF's throttles (NUM_PROXIES) and the site's own (training_site.client).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "许昌市教育局 教师法治教育培训与考试系统 API",
     "DESCRIPTION": "培训项目、课次、报名与教师的接口。站内使用会话认证，外部客户端使用 Token 认证。",
@@ -199,7 +205,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 # QR attendance. Window and late rules are per session (attendance.AttendanceRule, with defaults).
 ATTENDANCE_QR_ROTATION_SECONDS = int(os.environ.get("ATTENDANCE_QR_ROTATION_SECONDS", 15))
 ATTENDANCE_SIGN_IN_GRACE_SECONDS = int(os.environ.get("ATTENDANCE_SIGN_IN_GRACE_SECONDS", 300))
-ATTENDANCE_CODE_MAX_FAILURES = 5
+# The printed sheet's 6-digit code: failures counted per teacher and per client address over a
+# window (a correct code does not reset them); an address is shared by a whole school, hence more.
+ATTENDANCE_CODE_MAX_FAILURES = int(os.environ.get("ATTENDANCE_CODE_MAX_FAILURES", 5))
+ATTENDANCE_CODE_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("ATTENDANCE_CODE_MAX_FAILURES_PER_ADDRESS", 30))
+ATTENDANCE_CODE_WINDOW_SECONDS = int(os.environ.get("ATTENDANCE_CODE_WINDOW_SECONDS", 30 * 60))
 
 # Certificates: the public address printed in the QR, and how batch jobs run.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
