@@ -44,8 +44,14 @@ def _client(request, device_id: str | None = None) -> dict:
 
 def _with_device_cookie(request, response, device_id: str | None = None):
     if not request.COOKIES.get(DEVICE_COOKIE):
+        # Secure whenever the session cookie is (production): the device id must not travel over plain HTTP.
         response.set_cookie(
-            DEVICE_COOKIE, device_id or secrets.token_hex(16), max_age=365 * 24 * 3600, httponly=True, samesite="Lax"
+            DEVICE_COOKIE,
+            device_id or secrets.token_hex(16),
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
         )
     return response
 

@@ -5,6 +5,8 @@ is embedded: a certificate is a few kilobytes, and its text extracts as Unicode.
 """
 
 import io
+import re
+import unicodedata
 
 import qrcode
 from django.conf import settings
@@ -126,5 +128,17 @@ def certificate_pdf(certificate: Certificate) -> bytes:
     return buffer.getvalue()
 
 
+_UNSAFE_IN_NAME = re.compile(r"[^\w\u00b7·（）()-]+")
+
+
+def safe_name_part(text: str, *, limit: int = 40) -> str:
+    """A person's text made safe inside a file name (ZIP entries, downloads): letters, digits,
+    CJK, and - _ · ( ) only, so no "../", slash, backslash, drive colon or control character
+    can make an archive entry land outside its folder."""
+    cleaned = _UNSAFE_IN_NAME.sub("_", unicodedata.normalize("NFKC", text or "")).strip("._")
+    return cleaned[:limit] or "证书"
+
+
 def certificate_filename(certificate: Certificate) -> str:
-    return f"{certificate.serial_year}-{certificate.serial_number:04d}-{certificate.trainee_name}.pdf"
+    name = safe_name_part(certificate.trainee_name)
+    return f"{certificate.serial_year}-{certificate.serial_number:04d}-{name}.pdf"

@@ -41,6 +41,19 @@ def test_on_time_scan_signed_in(client, session, enrolled, frozen):
     assert record.device_id and client.cookies["att_device"].value == record.device_id  # the new phone's id, kept
 
 
+def test_device_cookie_is_secure_when_the_session_cookie_is(client, session, enrolled, frozen, settings):
+    """Attack 6: the same-phone cookie travelled over plain HTTP in production."""
+    frozen(at(8, 55))
+    client.force_login(enrolled)
+    scan(client, scan_url(session, at(8, 55)))
+    assert not client.cookies["att_device"]["secure"]  # development over http://127.0.0.1
+    settings.SESSION_COOKIE_SECURE = True  # as in training_site.settings.production
+    client.cookies.pop("att_device")
+    scan(client, scan_url(session, at(8, 56)))
+    cookie = client.cookies["att_device"]
+    assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Lax"
+
+
 def test_previous_step_accepted_older_refused(client, session, enrolled, frozen):
     rotation = tokens.rotation_seconds()
     frozen(at(8, 55))

@@ -162,6 +162,27 @@ def test_batch_issue_and_zip_jobs(client, course, organiser, django_capture_on_c
     assert len(archive.namelist()) == 2 and all(name.endswith(".pdf") for name in archive.namelist())
 
 
+def test_zip_entry_names_are_safe_file_names_whatever_the_trainee_is_called(
+    client, course, organiser, django_capture_on_commit_callbacks
+):
+    """Attack 6: ZIP entries were named from trainee names as typed, so ../../x.pdf left the folder."""
+    for name in ("../../x", "..\\..\\evil", "C:王/永:浩"):
+        attend(course, enrol(course, organiser, name=name))
+    client.force_login(organiser)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("certificates:job_create", args=[course.code]), {"kind": "issue"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("certificates:job_create", args=[course.code]), {"kind": "zip"})
+    zip_job = CertificateJob.objects.filter(kind="zip").get()
+    download = client.get(reverse("certificates:job_download", args=[zip_job.pk]))
+    names = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))).namelist()
+    assert len(names) == 3
+    for name in names:
+        assert "/" not in name and "\\" not in name and ":" not in name and ".." not in name, name
+        assert name.endswith(".pdf") and not name.startswith(".")
+    assert any(name.endswith("-C_王_永_浩.pdf") for name in names), names
+
+
 def test_bureau_cannot_issue_or_revoke(client, issued, bureau, course):
     client.force_login(bureau)
     assert client.get(reverse("certificates:programme", args=[course.code])).status_code == 200
