@@ -57,6 +57,24 @@ class NewPasswordForm(forms.Form):
     def __init__(self, user, *args, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
+        if user.has_usable_password():
+            # Changing a password asks for the current one: a session left open on a shared
+            # computer must not be enough to take the account. First sign-in (no password yet)
+            # has just proved the ID number and mobile instead.
+            self.fields = {
+                "old_password": forms.CharField(
+                    label="当前密码",
+                    strip=False,
+                    widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+                ),
+                **self.fields,
+            }
+
+    def clean_old_password(self):
+        password = self.cleaned_data["old_password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("当前密码不正确，请重新输入。忘记密码请联系系统管理员重置。")
+        return password
 
     def clean(self):
         cleaned = super().clean()

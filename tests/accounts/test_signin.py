@@ -68,6 +68,25 @@ def test_first_sign_in_then_forced_password_change(client, db):
     assert _login(client, teacher.id_number, "new-pass-2021").status_code == 302
 
 
+def test_changing_a_password_asks_for_the_current_one(client, db):
+    """Attack 6: a session left open (a shared office computer) was enough to change the password."""
+    teacher = make_teacher(password="old-pass-2021")
+    client.force_login(teacher)
+    page = client.get(reverse("accounts:set_password")).content.decode()
+    assert 'name="old_password"' in page and "当前密码" in page
+    new = {"new_password1": "new-pass-2021", "new_password2": "new-pass-2021"}
+    missing = client.post(reverse("accounts:set_password"), new)
+    assert missing.status_code == 200 and "old_password" in missing.context["form"].errors
+    wrong = client.post(reverse("accounts:set_password"), {**new, "old_password": "guess-2021"})
+    assert wrong.status_code == 200 and "当前密码不正确" in wrong.content.decode()
+    teacher.refresh_from_db()
+    assert teacher.check_password("old-pass-2021")
+    done = client.post(reverse("accounts:set_password"), {**new, "old_password": "old-pass-2021"})
+    assert done.status_code == 302
+    teacher.refresh_from_db()
+    assert teacher.check_password("new-pass-2021")
+
+
 def test_first_sign_in_refused_with_wrong_mobile_or_after_password_set(client, db):
     teacher = make_teacher(password=None, mobile="13912345678")
     wrong = client.post(reverse("accounts:first_login"), {"id_number": teacher.id_number, "mobile": "13900000000"})
