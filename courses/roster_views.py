@@ -128,6 +128,19 @@ def roster_confirm_view(request, code: str):
 
 
 @login_required
+@require_POST
+def roster_cancel_view(request, code: str):
+    """The organiser does not import this file: it is deleted now, not left waiting with its personal data."""
+    programme = _managed_programme(request, code)
+    token = request.POST.get("token", "")
+    if token in request.session.get(SESSION_KEY, {}):
+        default_storage.delete(f"{UPLOAD_DIR}/{token}.xlsx")
+        request.session[SESSION_KEY] = {k: v for k, v in request.session[SESSION_KEY].items() if k != token}
+    messages.success(request, "已取消导入，上传的名单文件已删除。")
+    return redirect("courses:manage_detail", code=programme.code)
+
+
+@login_required
 @require_GET
 def roster_errors_view(request, code: str, token: str):
     programme = _managed_programme(request, code)

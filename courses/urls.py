@@ -14,6 +14,7 @@ urlpatterns = [
     path("manage/roster-template.xlsx", roster_views.roster_template_view, name="roster_template"),
     path("manage/programmes/<str:code>/roster/", roster_views.roster_upload_view, name="roster_upload"),
     path("manage/programmes/<str:code>/roster/confirm/", roster_views.roster_confirm_view, name="roster_confirm"),
+    path("manage/programmes/<str:code>/roster/cancel/", roster_views.roster_cancel_view, name="roster_cancel"),
     path(
         "manage/programmes/<str:code>/roster/errors/<str:token>.xlsx",
         roster_views.roster_errors_view,

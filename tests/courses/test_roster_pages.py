@@ -1,5 +1,6 @@
 """Roster import and export through the organiser's pages and the API."""
 
+import datetime
 import io
 import logging
 
@@ -192,3 +193,29 @@ def test_another_units_roster_cannot_claim_an_unclaimed_teachers_account(client,
     claim = client.post(reverse("accounts:first_login"), {"id_number": ID1, "mobile": "13955556666"})
     assert claim.status_code == 200 and "未找到可首次登录的账号" in claim.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_an_unconfirmed_upload_is_removed_on_cancel_and_by_the_cleanup_command(client, organiser, programme):
+    """Attack 6: a previewed roster that was never confirmed stayed under media/roster-uploads/ for ever."""
+    import time_machine
+    from django.core.files.storage import default_storage
+    from django.core.management import call_command
+
+    client.force_login(organiser)
+    data = roster_bytes([["甲", ID1, "13911110000", "学校", "魏都区"]])
+    token = _upload(client, programme, data).context["token"]
+    assert default_storage.exists(f"roster-uploads/{token}.xlsx")
+    cancelled = client.post(reverse("courses:roster_cancel", args=[programme.code]), {"token": token}, follow=True)
+    assert "已取消导入，上传的名单文件已删除" in cancelled.content.decode()
+    assert not default_storage.exists(f"roster-uploads/{token}.xlsx")
+    assert not Enrolment.objects.exists()
+
+    kept = _upload(client, programme, data).context["token"]
+    out = io.StringIO()
+    call_command("clean_uploads", stdout=out)  # fresh: within the retention time
+    assert default_storage.exists(f"roster-uploads/{kept}.xlsx")
+    with time_machine.travel(datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(hours=3)):
+        call_command("clean_uploads", stdout=out)
+    assert not default_storage.exists(f"roster-uploads/{kept}.xlsx") and "超过 2 小时未确认" in out.getvalue()
+    confirm = client.post(reverse("courses:roster_confirm", args=[programme.code]), {"token": kept})
+    assert confirm.status_code == 404

@@ -40,6 +40,7 @@ PAGES = {
     "courses:roster_template": (None, "302 403 403 200 200 200 200"),
     "courses:roster_upload": ("code", "302 403 404 200 404 403 200"),
     "courses:roster_confirm": ("code", "302 405 405 405 405 405 405"),
+    "courses:roster_cancel": ("code", "302 405 405 405 405 405 405"),
     "courses:roster_errors": ("code+token", "302 403 404 404 404 403 404"),
     "courses:roster_export": ("code", "302 403 404 200 404 200 200"),
     "attendance:scan": ("bad_token", "400 400 400 400 400 400 400"),

@@ -199,6 +199,10 @@ TRAINING_BUREAU_NAME = "许昌市教育局"
 ROSTER_MAX_BYTES = int(os.environ.get("ROSTER_MAX_BYTES", 10 * 1024 * 1024))
 ROSTER_MAX_ROWS = int(os.environ.get("ROSTER_MAX_ROWS", 50_000))
 ROSTER_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("ROSTER_MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024))
+# Uploads waiting for their confirm step hold personal data: removed on cancel and, unconfirmed,
+# by `manage.py clean_uploads` once older than this.
+PENDING_UPLOAD_MAX_AGE_SECONDS = int(os.environ.get("PENDING_UPLOAD_MAX_AGE_SECONDS", 2 * 3600))
+PENDING_UPLOAD_FOLDERS = ["roster-uploads", "roster-uploads/admin", "question-uploads/admin"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
