@@ -3,10 +3,10 @@
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.response import Response
 
 from accounts.models import User
@@ -99,7 +99,13 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             raise Refused(refused) from refused
         return self._outcome(result)
 
-    @extend_schema(request=MarkSerializer, responses={200: CheckInSerializer})
+    @extend_schema(
+        request=MarkSerializer,
+        responses={
+            200: CheckInSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="课次或教师不存在（或无权查看）"),
+        },
+    )
     @action(detail=False, methods=["post"])
     def mark(self, request):
         """An organiser marks a teacher present / late / excused (with reason) / absent; audited."""
@@ -108,10 +114,16 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         body = MarkSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         visible = programmes_visible_to(user=request.user).values("pk")
-        session = get_object_or_404(
-            Session.objects.select_related("programme"), pk=body.validated_data["session"], programme__in=visible
+        session = (
+            Session.objects.select_related("programme")
+            .filter(pk=body.validated_data["session"], programme__in=visible)
+            .first()
         )
-        teacher = get_object_or_404(User, pk=body.validated_data["teacher"])
+        if session is None:
+            raise NotFound("没有找到该课次，或该课次不属于您的单位。")
+        teacher = User.objects.filter(pk=body.validated_data["teacher"]).first()
+        if teacher is None:
+            raise NotFound("没有找到该教师。")
         record = services.attendance_mark(
             actor=request.user,
             session=session,

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Attempt, Quiz
@@ -30,6 +31,14 @@ class QuestionOutSerializer(serializers.Serializer):
     stem = serializers.CharField()
     selected = serializers.ListField(child=serializers.IntegerField())
     options = OptionOutSerializer(many=True)
+
+
+class ReviewItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    points = serializers.CharField()
+    explanation = serializers.CharField()
+    legal_basis = serializers.CharField()
+    answer = serializers.ListField(child=serializers.IntegerField())
 
 
 class AttemptSerializer(serializers.ModelSerializer):
@@ -70,15 +79,9 @@ class AttemptSerializer(serializers.ModelSerializer):
             return []
         return QuestionOutSerializer(self._items(attempt)[1], many=True).data
 
-    def to_representation(self, attempt):
-        data = super().to_representation(attempt)
-        if data.get("review") is None:
-            data.pop("review", None)
-        if data.get("score") is None:
-            data.pop("score", None)
-            data.pop("passed", None)
-        return data
-
+    # review, score and passed are always present (null until graded / while the review is closed),
+    # as the schema says: clients need not guess whether a missing key means "no" or "not yet".
+    @extend_schema_field(ReviewItemSerializer(many=True, allow_null=True))
     def get_review(self, attempt) -> list[dict] | None:
         """Answers, correctness and explanations — only when the quiz's review policy allows."""
         if not self.context.get("with_questions"):

@@ -34,7 +34,8 @@ class ProjectAutoSchema(AutoSchema):
     """drf-spectacular's schema plus the refusals each operation can answer, so clients (and the
     contract test) know them: 403 where a sign-in or a role is needed (DRF answers 403, not 401,
     to a missing sign-in when session authentication comes first), 404 where the path names an
-    object, 400 where a request body is validated, 429 where the view is throttled. A view's own
+    object or a paginated list is asked for a page past its end, 400 where a request body is
+    validated, 429 where the view is throttled. A view's own
     `extend_schema(responses=…)` adds the others (409, 410, …) and wins on the same code."""
 
     def _get_response_bodies(self, direction="response"):
@@ -46,6 +47,8 @@ class ProjectAutoSchema(AutoSchema):
             errors["403"] = ErrorSerializer
         if "{" in self.path:
             errors["404"] = ErrorSerializer
+        elif self.method == "GET" and self._is_list_view() and self._get_paginator() is not None:
+            errors["404"] = ErrorSerializer  # ?page= past the last page
         if self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None:
             errors["400"] = ValidationErrorSerializer
         if view.get_throttles():
