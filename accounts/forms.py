@@ -87,3 +87,33 @@ class NewPasswordForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("new_password1", error)
         return cleaned
+
+
+class OwnDetailsForm(forms.Form):
+    """我的信息: what the teacher may change of their own record, confirmed with the password."""
+
+    mobile = forms.CharField(
+        label="手机号", max_length=20, required=False, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    school = forms.CharField(label="学校/单位", max_length=100, required=False)
+    district = forms.ChoiceField(label="区县", required=False)
+    subject = forms.CharField(label="学科", max_length=30, required=False)
+    title = forms.CharField(label="职称", max_length=30, required=False)
+    password = forms.CharField(
+        label="当前密码（确认是本人修改）",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        from .models import District
+
+        self.user = user
+        super().__init__(*args, **kwargs)
+        self.fields["district"].choices = [("", "（未填写）"), *District.choices]
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("当前密码不正确，请重新输入。")
+        return password

@@ -79,13 +79,29 @@ def teacher_update(*, teacher: User, **fields) -> User:
         fields["mobile"] = normalise_mobile(fields["mobile"]) or None
     for key, value in fields.items():
         setattr(teacher, key, value.strip() if isinstance(value, str) else value)
-    teacher.full_clean()
+    # Uniqueness is left to the database, whose refusal becomes the friendly message below.
+    teacher.full_clean(validate_unique=False)
     try:
         with transaction.atomic():
             teacher.save()
     except IntegrityError as error:
         raise _integrity_to_validation(error) from error
     return teacher
+
+
+OWN_DETAIL_FIELDS = ("mobile", "school", "district", "subject", "title")
+
+
+@transaction.atomic
+def teacher_update_own_details(*, teacher: User, **fields) -> User:
+    """The teacher changes their own contact and work details (我的信息). The name and the ID number
+    stay as the bureau recorded them; an organiser's roster never changes any of these."""
+    if not teacher.is_teacher:
+        raise PermissionDenied("只有教师账号可以在这里修改个人信息。")
+    unknown = set(fields) - set(OWN_DETAIL_FIELDS)
+    if unknown:
+        raise ValidationError(f"不能修改这些字段：{', '.join(sorted(unknown))}")
+    return teacher_update(teacher=teacher, **fields)
 
 
 def first_login_candidate(*, id_number: str, mobile: str) -> User | None:

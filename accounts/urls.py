@@ -10,4 +10,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("first-login/", views.first_login_view, name="first_login"),
     path("password/", views.set_password_view, name="set_password"),
+    path("me/", views.own_details_view, name="own_details"),
 ]

@@ -31,6 +31,7 @@ PAGES = {
     "accounts:logout": (None, "405 405 405 405 405 405 405"),
     "accounts:first_login": (None, "200 200 200 200 200 200 200"),
     "accounts:set_password": (None, "302 200 200 200 200 200 200"),
+    "accounts:own_details": (None, "302 200 200 403 403 403 403"),
     "courses:catalogue": (None, "302 200 200 200 200 200 200"),
     "courses:programme_detail": ("code", "302 200 404 200 404 200 200"),
     "courses:enrol": ("code", "302 405 405 405 405 405 405"),
