@@ -1,4 +1,4 @@
-"""Every page and API endpoint, as every role, against objects owned by someone else.
+"""Every page, API endpoint and admin page, as every role, against objects owned by someone else.
 
 Roles, in column order: A anonymous, T the teacher who owns the records, U another teacher
 (not in the programme), O an organiser of the owning unit, X an organiser of another unit,
@@ -118,7 +118,7 @@ PAGES = {
     "certificate-revoke": ("pk:certificate", "403 405 405 405 405 405 405"),
 }
 
-# The Django admin has its own permission machinery, exercised in tests/courses/test_admin.py.
+# The Django admin's URLs are generated per model: ADMIN below covers every registered model.
 NOT_IN_MATRIX = {""}
 
 
@@ -266,3 +266,123 @@ def test_write_matrix(world, method, name, key, body, statuses):
             if response.status_code >= 400 and after != before:
                 failures.append(f"{role}: refused but the database changed {before} -> {after}")
     assert not failures, f"{method.upper()} {name}\n" + "\n".join(failures)
+
+
+# The admin, per registered model: (model label, page) -> "A T U O X B S" GET statuses. People
+# (accounts.User, its password form included) are the superuser's alone; organisers change their
+# own unit's rows (X, another unit's organiser, is sent back to the index: 302); the bureau reads;
+# the shared bank's add/change belong to the bank manager and the superuser (tests/accounts).
+ADMIN = {
+    ("admin", "index"): "302 302 302 200 200 200 200",
+    ("auth.Group", "changelist"): "302 302 302 403 403 403 200",
+    ("auth.Group", "add"): "302 302 302 403 403 403 200",
+    ("authtoken.TokenProxy", "changelist"): "302 302 302 403 403 403 200",
+    ("authtoken.TokenProxy", "add"): "302 302 302 403 403 403 200",
+    ("axes.AccessAttempt", "changelist"): "302 302 302 403 403 403 200",
+    ("axes.AccessAttempt", "add"): "302 302 302 403 403 403 403",
+    ("axes.AccessLog", "changelist"): "302 302 302 403 403 403 200",
+    ("axes.AccessLog", "add"): "302 302 302 403 403 403 403",
+    ("axes.AccessFailureLog", "changelist"): "302 302 302 403 403 403 200",
+    ("axes.AccessFailureLog", "add"): "302 302 302 403 403 403 403",
+    ("accounts.OrganisingUnit", "changelist"): "302 302 302 200 200 200 200",
+    ("accounts.OrganisingUnit", "add"): "302 302 302 403 403 403 200",
+    ("accounts.OrganisingUnit", "change"): "302 302 302 200 200 200 200",
+    ("accounts.User", "changelist"): "302 302 302 403 403 403 200",
+    ("accounts.User", "add"): "302 302 302 403 403 403 200",
+    ("accounts.User", "change"): "302 302 302 403 403 403 200",
+    ("accounts.User", "password"): "302 302 302 403 403 403 200",
+    ("courses.Programme", "changelist"): "302 302 302 200 200 200 200",
+    ("courses.Programme", "add"): "302 302 302 200 200 403 200",
+    ("courses.Programme", "change"): "302 302 302 200 302 200 200",
+    ("courses.Enrolment", "changelist"): "302 302 302 200 200 200 200",
+    ("courses.Enrolment", "add"): "302 302 302 403 403 403 403",
+    ("courses.Enrolment", "change"): "302 302 302 200 302 200 200",
+    ("attendance.AttendanceRule", "changelist"): "302 302 302 200 200 200 200",
+    ("attendance.AttendanceRule", "add"): "302 302 302 200 200 403 200",
+    ("attendance.AttendanceRule", "change"): "302 302 302 200 302 200 200",
+    ("attendance.CheckIn", "changelist"): "302 302 302 200 200 200 200",
+    ("attendance.CheckIn", "add"): "302 302 302 403 403 403 403",
+    ("attendance.CheckIn", "change"): "302 302 302 200 302 200 200",
+    ("exams.Question", "changelist"): "302 302 302 200 200 200 200",
+    ("exams.Question", "add"): "302 302 302 403 403 403 200",
+    ("exams.Question", "change"): "302 302 302 200 200 200 200",
+    ("exams.Quiz", "changelist"): "302 302 302 200 200 200 200",
+    ("exams.Quiz", "add"): "302 302 302 200 200 403 200",
+    ("exams.Quiz", "change"): "302 302 302 200 302 200 200",
+    ("certificates.CompletionRule", "changelist"): "302 302 302 200 200 200 200",
+    ("certificates.CompletionRule", "add"): "302 302 302 200 200 403 200",
+    ("certificates.CompletionRule", "change"): "302 302 302 200 302 200 200",
+    ("certificates.Certificate", "changelist"): "302 302 302 200 200 200 200",
+    ("certificates.Certificate", "add"): "302 302 302 403 403 403 403",
+    ("certificates.Certificate", "change"): "302 302 302 200 302 200 200",
+    ("certificates.CertificateJob", "changelist"): "302 302 302 200 200 200 200",
+    ("certificates.CertificateJob", "add"): "302 302 302 403 403 403 403",
+    ("certificates.CertificateJob", "change"): "302 302 302 200 302 200 200",
+}
+
+
+def _admin_urls(objects) -> dict:
+    from django.contrib import admin
+
+    from accounts.models import User
+
+    urls = {("admin", "index"): reverse("admin:index")}
+    for model in admin.site._registry:
+        info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        urls[(model._meta.label, "changelist")] = reverse(f"{info}_changelist")
+        urls[(model._meta.label, "add")] = reverse(f"{info}_add")
+        obj = (
+            User.objects.get(pk=objects["teacher"]) if model is User else model._default_manager.order_by("pk").first()
+        )
+        if obj is not None:
+            urls[(model._meta.label, "change")] = reverse(f"{info}_change", args=[obj.pk])
+    urls[("accounts.User", "password")] = f"/admin/accounts/user/{objects['teacher']}/password/"
+    return urls
+
+
+def test_admin_matrix(world):
+    """Every admin page of every registered model, as every role; the bureau's pages never show
+    the teacher's full ID number or mobile."""
+    from accounts.models import User
+    from attendance.models import AttendanceRule
+    from courses.models import Session
+
+    users, objects = world
+    AttendanceRule.objects.create(session=Session.objects.get(pk=objects["session"]))
+    teacher = User.objects.get(pk=objects["teacher"])
+    urls = _admin_urls(objects)
+    assert set(urls) == set(ADMIN), "an admin page without a row (or a row without a page)"
+    failures = []
+    for key, statuses in sorted(ADMIN.items()):
+        for role, expected in zip(ROLES, statuses.split(), strict=True):
+            client = APIClient()
+            if users[role] is not None:
+                client.force_login(users[role])
+            response = client.get(urls[key])
+            if response.status_code != int(expected):
+                failures.append(f"{key} {role}: expected {expected}, got {response.status_code} ({urls[key]})")
+            if role == "B" and response.status_code == 200:
+                html = response.content.decode()
+                if teacher.id_number in html or teacher.mobile in html:
+                    failures.append(f"{key} B: the full ID number or mobile is shown")
+    assert not failures, "\n".join(failures)
+
+
+def test_admin_password_form_posted_by_every_role(world):
+    """The takeover edge itself: only the superuser's POST sets a teacher's password."""
+    from accounts.models import User
+
+    users, objects = world
+    url = f"/admin/accounts/user/{objects['teacher']}/password/"
+    failures = []
+    statuses = "302 302 302 403 403 403 302"
+    for role, expected in zip(ROLES, statuses.split(), strict=True):
+        chosen = f"Chosen-by-{role}-2021"
+        client = APIClient()
+        if users[role] is not None:
+            client.force_login(users[role])
+        response = client.post(url, {"password1": chosen, "password2": chosen, "usable_password": "true"})
+        took = User.objects.get(pk=objects["teacher"]).check_password(chosen)
+        if response.status_code != int(expected) or took != (role == "S"):
+            failures.append(f"{role}: {response.status_code}, password set: {took}")
+    assert not failures, "\n".join(failures)
