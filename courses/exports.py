@@ -4,12 +4,12 @@ import logging
 
 from django.utils import timezone
 
-from accounts.identity import mask_id_number
+from accounts.identity import mask_id_number, mask_mobile
 from accounts.models import User
 
 from .excel import build_workbook
 from .models import Programme
-from .selectors import programme_roster
+from .selectors import programme_can_manage, programme_roster
 
 logger = logging.getLogger("training.exports")
 
@@ -21,7 +21,9 @@ def may_export_full_ids(user: User) -> bool:
 
 
 def roster_export(*, actor: User, programme: Programme, full_ids: bool = False) -> bytes:
-    """The programme's roster as .xlsx. Full ID numbers only on request, with the permission, and logged."""
+    """The programme's roster as .xlsx. Full ID numbers only on request, with the permission, and logged;
+    full mobiles only for the programme's own unit (the bureau reads them masked, as everywhere)."""
+    full_mobiles = programme_can_manage(user=actor, programme=programme)
     if full_ids:
         # Who and what, never the numbers themselves.
         logger.warning("完整身份证号导出 user_id=%s programme=%s", actor.pk, programme.code)
@@ -29,7 +31,7 @@ def roster_export(*, actor: User, programme: Programme, full_ids: bool = False) 
         [
             e.teacher.name,
             e.teacher.id_number if full_ids else mask_id_number(e.teacher.id_number),
-            e.teacher.mobile or "",
+            (e.teacher.mobile or "") if full_mobiles else mask_mobile(e.teacher.mobile),
             e.teacher.school,
             e.teacher.district,
             e.teacher.subject,

@@ -105,6 +105,19 @@ def test_export_masks_ids_and_neutralises_formulas(client, organiser, programme)
         assert cell.data_type != "f"
 
 
+def test_bureau_export_masks_mobiles_too(client, organiser, programme, bureau):
+    """Attack 3's spirit: the bureau reads no more personal data than a report needs."""
+    teacher = make_teacher(mobile="13912345678")
+    enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")
+    rows = {}
+    for user in (organiser, bureau):
+        client.force_login(user)
+        response = client.get(reverse("courses:roster_export", args=[programme.code]))
+        rows[user] = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))[1]
+    assert rows[organiser][2] == "13912345678"
+    assert rows[bureau][2] == "139****5678" and "13912345678" not in str(rows[bureau])
+
+
 def test_full_id_export_needs_permission_and_is_logged(client, organiser, programme, caplog):
     teacher = make_teacher()
     enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")
