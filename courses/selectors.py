@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from .models import Enrolment, EnrolmentStatus, Programme, Session
+from .models import Enrolment, EnrolmentSource, EnrolmentStatus, Programme, Session
 
 
 def programme_can_manage(*, user: User, programme: Programme) -> bool:
@@ -15,6 +15,21 @@ def programme_can_manage(*, user: User, programme: Programme) -> bool:
     if user.is_superuser:
         return True
     return user.is_organiser and programme.unit_id == user.unit_id
+
+
+def enrolment_can_cancel(*, user: User, enrolment: Enrolment) -> bool:
+    """Who may cancel an active enrolment: the programme's organisers (and superusers) always; the
+    teacher only an enrolment they made themselves, before the programme ends — one the organiser
+    made (a roster, a walk-in record) is the organiser's to undo."""
+    if enrolment.status != EnrolmentStatus.ENROLLED:
+        return False
+    if programme_can_manage(user=user, programme=enrolment.programme):
+        return True
+    return (
+        user.pk == enrolment.teacher_id
+        and enrolment.source == EnrolmentSource.SELF
+        and enrolment.programme.end_date >= timezone.localdate()
+    )
 
 
 def programmes_visible_to(*, user: User) -> QuerySet[Programme]:

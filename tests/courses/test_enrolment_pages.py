@@ -174,3 +174,27 @@ def test_session_outside_programme_dates_is_refused_in_admin(client, organiser, 
     assert response.status_code == 200
     assert "课次时间必须在项目日期" in response.content.decode()
     assert programme.sessions.count() == 1
+
+
+def test_a_teacher_cancels_only_what_they_enrolled_in_themselves(signed_in, teacher, organiser, programme):
+    """One rule (courses.selectors.enrolment_can_cancel) for the page's button, the page's POST and the API."""
+    from rest_framework.test import APIClient
+
+    enrolment = enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")
+    client = signed_in(teacher)
+    page = client.get(reverse("courses:programme_detail", args=[programme.code])).content.decode()
+    assert "取消报名" not in page
+    refused = client.post(reverse("courses:cancel", args=[programme.code]), follow=True).content.decode()
+    assert "该报名由组织者安排或项目已结束，不能自行取消" in refused
+    api = APIClient()
+    api.force_authenticate(teacher)
+    refused = api.post(f"/api/enrolments/{enrolment.pk}/cancel/")
+    assert refused.status_code == 403 and "组织者安排" in refused.json()["detail"]
+    assert Enrolment.objects.get(pk=enrolment.pk).status == EnrolmentStatus.ENROLLED
+    # The organiser may; after that the teacher enrols themselves and may cancel that one.
+    api.force_authenticate(organiser)
+    assert api.post(f"/api/enrolments/{enrolment.pk}/cancel/").status_code == 200
+    client.post(reverse("courses:enrol", args=[programme.code]))
+    assert "取消报名" in client.get(reverse("courses:programme_detail", args=[programme.code])).content.decode()
+    client.post(reverse("courses:cancel", args=[programme.code]))
+    assert Enrolment.objects.get(pk=enrolment.pk).status == EnrolmentStatus.CANCELLED
