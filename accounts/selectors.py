@@ -17,6 +17,14 @@ def user_by_identifier(*, identifier: str) -> User | None:
     return User.objects.filter(username=identifier.strip()).first()
 
 
+def teacher_by_id_number(*, id_number: str) -> User | None:
+    """The teacher with this ID number as typed (full-width digits, lower-case x and spaces allowed)."""
+    number = normalise_id_number(id_number or "")
+    if not number:
+        return None
+    return User.objects.filter(id_number=number, role=Role.TEACHER).first()
+
+
 def teachers_visible_to(*, user: User) -> QuerySet[User]:
     """Teachers a user may see: self; an organiser, those in the unit's programmes; the bureau, all."""
     teachers = User.objects.filter(role=Role.TEACHER)

@@ -16,8 +16,9 @@ from courses.selectors import programme_can_manage
 from courses.services import enrolment_create
 
 from . import tokens
-from .models import AttendanceChange, CheckIn, CodeAttempt, Method, SameDeviceRule, Status
+from .models import AttendanceChange, AttendanceRule, CheckIn, CodeAttempt, Method, SameDeviceRule, Status
 from .selectors import ATTENDED, checkout_window, open_sessions, rule_for, session_for_scan, window_for
+from .signals import checkins_bulk_recorded
 
 
 class CheckinRefused(Exception):
@@ -271,3 +272,78 @@ def attendance_mark(*, actor: User, session: Session, teacher: User, status: str
         checkin=record, changed_by=actor, changed_at=now, from_status=previous, to_status=status, reason=reason
     )
     return record
+
+
+RULE_FIELDS = {
+    "opens_before_minutes", "closes_after_start_minutes", "late_after_minutes", "requires_checkout",
+    "same_device_rule", "same_device_minutes", "allowed_networks",
+}  # fmt: skip
+
+
+@transaction.atomic
+def attendance_rule_set(*, actor: User, session: Session, **fields) -> AttendanceRule:
+    """Create or change a session's check-in rule (window, lateness, check-out, same-phone check)."""
+    if not programme_can_manage(user=actor, programme=session.programme):
+        raise PermissionDenied("只有项目所属单位的组织者可以设置签到规则。")
+    if unknown := set(fields) - RULE_FIELDS:
+        raise ValidationError(f"未知字段：{', '.join(sorted(unknown))}")
+    rule = rule_for(session)
+    for key, value in fields.items():
+        setattr(rule, key, value)
+    rule.full_clean()
+    rule.save()
+    return rule
+
+
+@dataclass(frozen=True)
+class RecordedCheckin:
+    teacher_id: int
+    status: str
+    checked_in_at: datetime.datetime | None
+    method: str = Method.MANUAL  # QR or CODE for scans brought over from another system
+
+
+@transaction.atomic
+def checkins_bulk_record(*, actor: User, session: Session, records: list[RecordedCheckin]) -> int:
+    """Record many teachers' attendance of a past session at once (a paper sign-in sheet typed in, or
+    the demo), with the audit trail of a manual mark. Teachers must be enrolled and not yet recorded
+    for the session. Other apps follow through `checkins_bulk_recorded`. Returns how many were written."""
+    if not programme_can_manage(user=actor, programme=session.programme):
+        raise PermissionDenied("只有项目所属单位的组织者可以登记考勤。")
+    if not records:
+        return 0
+    teacher_ids = [record.teacher_id for record in records]
+    enrolled = set(
+        Enrolment.objects.filter(
+            programme_id=session.programme_id, teacher_id__in=teacher_ids, status=EnrolmentStatus.ENROLLED
+        ).values_list("teacher_id", flat=True)
+    )
+    if missing := [pk for pk in teacher_ids if pk not in enrolled]:
+        raise ValidationError(f"有 {len(missing)} 名教师没有报名该项目，不能登记考勤。")
+    if CheckIn.objects.filter(session=session, teacher_id__in=teacher_ids).exists():
+        raise ValidationError("其中有教师已有本课次的考勤记录，请逐个修改。")
+    if bad := {record.status for record in records} - set(Status.values):
+        raise ValidationError(f"未知的考勤状态：{'、'.join(sorted(bad))}")
+    rows = [
+        CheckIn(
+            session=session,
+            teacher_id=record.teacher_id,
+            status=record.status,
+            method=record.method,
+            checked_in_at=record.checked_in_at,
+            note="批量登记" if record.method == Method.MANUAL else "",
+        )  # fmt: skip
+        for record in records
+    ]
+    CheckIn.objects.bulk_create(rows, batch_size=2000)
+    now = timezone.now()
+    AttendanceChange.objects.bulk_create(
+        [
+            AttendanceChange(checkin=row, changed_by=actor, changed_at=now, to_status=row.status, reason="批量登记")
+            for row in rows
+            if row.method == Method.MANUAL
+        ],
+        batch_size=2000,
+    )
+    checkins_bulk_recorded.send(sender=CheckIn, session_id=session.pk, teacher_ids=sorted(set(teacher_ids)))
+    return len(rows)

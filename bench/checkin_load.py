@@ -453,7 +453,7 @@ PROFILE_PARTS = [
     ("  scan_view", "attendance/views.py", "scan_view"),
     ("  complete_view", "attendance/views.py", "complete_view"),
     ("    services.checkin_record", "attendance/services.py", "checkin_record"),
-    ("      certificates.facts.facts_refresh (dashboard facts)", "certificates/facts.py", "facts_refresh"),
+    ("      reports.facts.facts_refresh (dashboard facts)", "reports/facts.py", "facts_refresh"),
     ("      certificates.services.issue_request (PendingIssue row)", "certificates/services.py", "issue_request"),
     (
         "      certificates.services.pending_issues_drain (batched issue)",

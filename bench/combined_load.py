@@ -41,14 +41,14 @@ two sessions and --year-share (45%) of the teachers enrolled, attendance and qui
 (certificates.services.certificates_issue_completed); then the live lecture, the live quiz programme
 and a warm-up programme; sessions and tokens in bulk (bench/harness.py create_sessions,
 bench/quiz_load.py token_headers); the dashboard's facts table rebuilt once after the bulk inserts
-(certificates.facts.facts_refresh, as seed_activity does; skipped if the project has none). A warm-up (check-ins, a quiz, dashboard reads on the warm-up
+(reports.facts.facts_refresh, as seed_activity does; skipped if the project has none). A warm-up (check-ins, a quiz, dashboard reads on the warm-up
 programme) loads every worker before the measured phase.
 
 Verified afterwards, from the database: every teacher told 签到成功 holds exactly one CheckIn (nobody
 else does); every teacher whose submit answered "submitted" holds exactly one attempt, submitted, score
 set and equal to the key, submitted_at equal to the first answer (bench/quiz_load.py database_check);
 every teacher who completed the lecture or passed the quiz holds exactly one certificate; the year's
-serials are 1..N without gap or repeat; the dashboard's figures for the year (certificates.reports.summary,
+serials are 1..N without gap or repeat; the dashboard's figures for the year (reports.selectors.summary,
 read from the facts table) equal the same figures computed from the records (reports.summary_direct).
 No 5xx, no connection failure, no unexpected answer. The commit and changed files measured are printed.
 
@@ -398,10 +398,10 @@ def build_data(args, password_hash: str) -> dict:
 
 
 def refresh_facts() -> int | None:
-    """The dashboard's facts table (certificates.facts), if the project has one: bulk inserts send no
+    """The dashboard's facts table (reports.facts), if the project has one: bulk inserts send no
     signals, so it is rebuilt once after them, as seed_activity does. None when there is no such table."""
     try:
-        from certificates.facts import facts_refresh
+        from reports.facts import facts_refresh
     except ImportError:
         return None
     return facts_refresh()
@@ -802,7 +802,7 @@ def dashboard_check(data) -> dict:
     figures straight from the records (reports.summary_direct, when the project has it)."""
     from accounts.models import User
     from certificates import reports
-    from certificates.dashboard import report_filter
+    from reports.selectors import report_filter
 
     user = User.objects.get(pk=data["readers"][0])
     f = report_filter(user, {"year": str(data["year"])})

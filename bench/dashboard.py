@@ -259,8 +259,8 @@ def generate(n: int, year: int) -> dict:
         "certificates_enrolmentfact",
     ]
     # The raw inserts above send no signals: build the dashboard's facts as a deployment would
-    # after a bulk load (manage.py shell -c "from certificates.facts import facts_refresh; facts_refresh()").
-    from certificates.facts import facts_refresh
+    # after a bulk load (manage.py shell -c "from reports.facts import facts_refresh; facts_refresh()").
+    from reports.facts import facts_refresh
 
     facts_started = time.perf_counter()
     facts_refresh()
@@ -364,7 +364,7 @@ def run_size(n: int, args, log) -> dict:
     started = time.perf_counter()
     counts = generate(n, args.year)
     load_s = time.perf_counter() - started
-    log(f"size {n}: facts table built in {FACTS_SECONDS.get(n, 0):.1f} s (certificates.facts.facts_refresh)")
+    log(f"size {n}: facts table built in {FACTS_SECONDS.get(n, 0):.1f} s (reports.facts.facts_refresh)")
     log(
         f"size {n}: loaded in {load_s:.1f} s — {counts['accounts_user'] - 1} teachers, "
         f"{counts['courses_programme']} programmes, {counts['courses_session']} sessions, "

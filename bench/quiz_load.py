@@ -172,10 +172,10 @@ def build_data(groups: dict[str, int], seed: int, password_hash: str) -> dict:
     from django.db import transaction
     from django.utils import timezone
 
-    from certificates.facts import facts_refresh
     from courses.models import Kind, Level
     from courses.services import programme_create, session_create
     from exams.models import Option
+    from reports.facts import facts_refresh
 
     call_command("flush", interactive=False, verbosity=0)
     call_command("seed_exams", "--no-demo-quizzes", verbosity=0, stdout=io.StringIO())

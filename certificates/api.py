@@ -2,7 +2,7 @@
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from accounts.identity import mask_name
 from accounts.models import User
 from courses.selectors import programmes_visible_to
-from training_site.api import ErrorSerializer, ValidationErrorSerializer
+from training_site.api import ErrorSerializer
 
 from . import selectors, services
 from .models import Certificate
@@ -168,68 +168,3 @@ class PublicVerifyView(APIView):
         response = Response(data, status=status.HTTP_200_OK if certificate.is_valid else status.HTTP_410_GONE)
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
-
-
-class BreakdownSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    label = serializers.CharField()
-    enrolments = serializers.IntegerField()
-    teachers = serializers.IntegerField()
-    completions = serializers.IntegerField()
-    completion_rate = serializers.FloatField()
-    credit_hours = serializers.FloatField()
-
-
-class SummarySerializer(serializers.Serializer):
-    year = serializers.IntegerField()
-    distinct_teachers = serializers.IntegerField(help_text="培训教师人数（去重）")
-    enrolments = serializers.IntegerField()
-    completions = serializers.IntegerField()
-    completion_rate = serializers.FloatField()
-    certificates = serializers.IntegerField(help_text="有效证书（撤销的不计）")
-    credit_hours = serializers.FloatField()
-    attendance_rate = serializers.FloatField()
-    quiz_pass_rate = serializers.FloatField()
-    by_level = BreakdownSerializer(many=True)
-    by_district = BreakdownSerializer(many=True)
-    by_programme = BreakdownSerializer(many=True)
-    trend = serializers.ListField(child=serializers.DictField())
-
-
-def _breakdown(rows, key_field, label_field):
-    return [
-        {
-            "key": row.get(key_field) or "",
-            "label": row.get(label_field) or row.get(key_field) or "",
-            **{k: row[k] for k in ("enrolments", "teachers", "completions", "completion_rate", "credit_hours")},
-        }
-        for row in rows
-    ]
-
-
-class SummaryView(APIView):
-    """The year's figures for the bureau (all programmes) or an organiser (the unit's). Read-only."""
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("year", int, required=True),
-            OpenApiParameter("level", str),
-            OpenApiParameter("district", str),
-            OpenApiParameter("programme", str),
-        ],
-        responses={200: SummarySerializer, 400: ValidationErrorSerializer},
-    )
-    def get(self, request):
-        from .dashboard import report_filter
-        from .reports import summary_for_display
-
-        if not str(request.query_params.get("year", "")).isdigit():
-            return Response({"year": ["请提供年度，如 ?year=2021"]}, status=status.HTTP_400_BAD_REQUEST)
-        data = summary_for_display(
-            user=request.user, f=report_filter(request.user, request.query_params), with_schools=False
-        )
-        data["by_level"] = _breakdown(data["by_level"], "programme__level", "level_display")
-        data["by_district"] = _breakdown(data["by_district"], "teacher__district", "teacher__district")
-        data["by_programme"] = _breakdown(data["by_programme"], "programme__code", "programme__title")
-        data.pop("by_school")
-        return Response(SummarySerializer(data).data)

@@ -8,7 +8,7 @@ class CertificatesConfig(AppConfig):
     def ready(self):
         from courses.hooks import register_programme_page, register_teacher_panel
 
-        from . import signals  # noqa: F401 - connects the automatic issue
+        from . import receivers  # noqa: F401 - connects the automatic issue
         from .views import completion_panel
 
         register_programme_page("结业与证书", "certificates:programme")

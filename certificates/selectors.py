@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
 
-from accounts.models import User
+from accounts.models import Role, User
 from attendance.models import CheckIn
 from attendance.selectors import ATTENDED, attended_minutes, teacher_session_statuses
 from courses.models import Enrolment, EnrolmentStatus, Programme
@@ -17,8 +17,13 @@ from exams.selectors import passed_teacher_ids, programme_quizzes, quiz_passed
 from .models import AttendanceMode, Certificate, CertificateStatus, CompletionRule
 
 
-def rule_for(programme: Programme) -> CompletionRule | None:
-    return CompletionRule.objects.filter(programme=programme).first()
+def rule_for(programme: Programme) -> CompletionRule:
+    """The programme's completion rule, or the usual one (unsaved) when the organiser has set none:
+    all sessions attended, the programme's quizzes passed, issued automatically."""
+    try:
+        return programme.completion_rule
+    except CompletionRule.DoesNotExist:
+        return CompletionRule(programme=programme)
 
 
 @dataclass
@@ -32,8 +37,6 @@ class Completion:
 def teacher_completion(*, programme: Programme, teacher: User, rule: CompletionRule | None = None) -> Completion:
     """What one teacher has done and still misses, in words a teacher understands."""
     rule = rule or rule_for(programme)
-    if rule is None:
-        return Completion(done=False, missing=["该项目尚未设置结业规则"])
     statuses = teacher_session_statuses(teacher=teacher, programme=programme)
     attended = [record for _session, record in statuses if record and record.status in ATTENDED]
     missing = []
@@ -68,9 +71,9 @@ def completed_teacher_ids(
     """Every enrolled trainee who completed (or those of teacher_ids), with a fixed number of
     queries whatever the size."""
     rule = rule or rule_for(programme)
-    if rule is None:
-        return set()
-    enrolments = Enrolment.objects.filter(programme=programme, status=EnrolmentStatus.ENROLLED, teacher__role="teacher")
+    enrolments = Enrolment.objects.filter(
+        programme=programme, status=EnrolmentStatus.ENROLLED, teacher__role=Role.TEACHER
+    )
     if teacher_ids is not None:
         enrolments = enrolments.filter(teacher_id__in=teacher_ids)
     enrolled = set(enrolments.values_list("teacher_id", flat=True))

@@ -19,7 +19,6 @@ from courses.models import Enrolment, EnrolmentStatus, Programme
 from courses.selectors import programme_can_manage
 
 from . import selectors
-from .facts import facts_update_many
 from .models import (
     Certificate,
     CertificateJob,
@@ -31,6 +30,7 @@ from .models import (
     SerialCounter,
 )
 from .pdf import certificate_filename, certificate_pdf
+from .signals import certificates_bulk_issued
 
 logger = logging.getLogger("training.certificates")
 
@@ -85,8 +85,6 @@ def certificate_issue(
     (which passes the rule and the completion it has just evaluated from the committed records)."""
     _check_manager(actor, programme)
     rule = rule or selectors.rule_for(programme)
-    if rule is None:
-        raise ValidationError("该项目尚未设置结业规则，不能颁发证书。请先在后台“结业规则”中设置。")
     if (
         not teacher.is_teacher
         or not Enrolment.objects.filter(programme=programme, teacher=teacher, status=EnrolmentStatus.ENROLLED).exists()
@@ -166,8 +164,6 @@ def certificate_reissue(*, certificate: Certificate, actor: User, reason: str) -
 @transaction.atomic
 def job_create(*, programme: Programme, actor: User, kind: str) -> CertificateJob:
     _check_manager(actor, programme)
-    if kind == JobKind.ISSUE and selectors.rule_for(programme) is None:
-        raise ValidationError("该项目尚未设置结业规则，不能颁发证书。")
     job = CertificateJob.objects.create(programme=programme, kind=kind, requested_by=actor, created_at=timezone.now())
     mode = settings.CERTIFICATE_JOBS_MODE
     if mode == "inline":
@@ -226,8 +222,6 @@ def certificates_issue_completed(
     Returns how many were issued.
     """
     rule = selectors.rule_for(programme)
-    if rule is None:
-        raise ValidationError("该项目尚未设置结业规则，不能颁发证书。")
     certificates = Certificate.objects.filter(programme=programme)
     if teacher_ids is not None:
         certificates = certificates.filter(teacher_id__in=teacher_ids)
@@ -253,7 +247,7 @@ def certificates_issue_completed(
     Certificate.objects.bulk_create(certificates, batch_size=500)
     counter.last_number += len(certificates)
     counter.save(update_fields=["last_number"])
-    facts_update_many(programme_id=programme.pk, teacher_ids=due, part="certificate")  # bulk_create sends no post_save
+    certificates_bulk_issued.send(sender=Certificate, programme_id=programme.pk, teacher_ids=due)
     return len(certificates)
 
 
@@ -290,7 +284,7 @@ def pending_issues_drain(*, limit: int = 500) -> int:
             waiting.setdefault(programme_id, []).append(teacher_id)
         for programme in Programme.objects.select_related("unit").filter(pk__in=waiting):
             rule = selectors.rule_for(programme)
-            if rule is None or not rule.auto_issue:
+            if not rule.auto_issue:
                 continue
             try:
                 with transaction.atomic():
@@ -367,3 +361,20 @@ def _run_zip(job: CertificateJob) -> None:
     job.file.save(f"{job.programme.code}-certificates-{job.pk}.zip", ContentFile(buffer.getvalue()), save=False)
     job.done = job.total
     job.message = f"已打包 {job.total} 张有效证书。"
+
+
+RULE_FIELDS = {"attendance_mode", "attendance_ratio", "minimum_minutes", "quiz_required", "auto_issue"}
+
+
+@transaction.atomic
+def completion_rule_set(*, actor: User | None, programme: Programme, **fields) -> CompletionRule:
+    """Set what a trainee must do to complete the programme (saved; the usual rule until then)."""
+    _check_manager(actor, programme)
+    if unknown := set(fields) - RULE_FIELDS:
+        raise ValidationError(f"未知字段：{', '.join(sorted(unknown))}")
+    rule = selectors.rule_for(programme)
+    for key, value in fields.items():
+        setattr(rule, key, value)
+    rule.full_clean()
+    rule.save()
+    return rule

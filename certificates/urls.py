@@ -13,8 +13,6 @@ urlpatterns = [
     path("certificates/jobs/<int:pk>/", views.job_view, name="job"),
     path("certificates/jobs/<int:pk>/download/", views.job_download_view, name="job_download"),
     path("certificates/ledger.xlsx", views.ledger_export_view, name="ledger_export"),
-    path("reports/", views.dashboard_view, name="dashboard"),
-    path("reports/export.xlsx", views.dashboard_export_view, name="dashboard_export"),
     path("v/<str:code>/", views.verify_code_view, name="verify_code"),
     path("verify/", views.verify_search_view, name="verify"),
 ]

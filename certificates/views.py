@@ -14,11 +14,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.identity import mask_name
 from courses.excel import XLSX_CONTENT_TYPE
+from courses.models import EnrolmentStatus
 from courses.selectors import programme_can_manage, programmes_visible_to
 from training_site.client import client_address
 
 from . import exports, selectors, services
-from .models import Certificate, CertificateJob, JobKind
+from .models import Certificate, CertificateJob, CertificateStatus, JobKind
 from .pdf import certificate_filename, certificate_pdf
 
 
@@ -26,9 +27,11 @@ def completion_panel(*, programme, teacher) -> dict:
     """The teacher's programme page: done, or what is still missing."""
     rule = selectors.rule_for(programme)
     return {
-        "certificate": Certificate.objects.filter(programme=programme, teacher=teacher, status="valid").first(),
+        "certificate": Certificate.objects.filter(
+            programme=programme, teacher=teacher, status=CertificateStatus.VALID
+        ).first(),
         "completion": selectors.teacher_completion(programme=programme, teacher=teacher, rule=rule),
-        "rule_text": rule.describe() if rule else "尚未设置",
+        "rule_text": rule.describe(),
     }
 
 
@@ -120,8 +123,8 @@ def programme_view(request, code: str):
         {
             "programme": programme,
             "rule": rule,
-            "completed": len(selectors.completed_teacher_ids(programme=programme, rule=rule)) if rule else 0,
-            "enrolled": programme.enrolments.filter(status="enrolled").count(),
+            "completed": len(selectors.completed_teacher_ids(programme=programme, rule=rule)),
+            "enrolled": programme.enrolments.filter(status=EnrolmentStatus.ENROLLED).count(),
             "certificates": certificates[:300],
             "certificate_count": certificates.count(),
             "can_manage": programme_can_manage(user=request.user, programme=programme),
@@ -205,64 +208,5 @@ def ledger_export_view(request):
     data = exports.ledger_workbook(user=request.user, year=int(year) if year and year.isdigit() else None)
     response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
     filename = quote(f"学时台账{year or ''}.xlsx")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
-    return response
-
-
-@login_required
-def dashboard_view(request):
-    """Aggregate completion for a year, with filters in the URL and drill-downs."""
-    from django.core.paginator import Paginator
-
-    from accounts.models import District
-    from courses.models import Level
-
-    from . import reports
-    from .dashboard import report_filter
-
-    f = report_filter(request.user, request.GET)
-    data = reports.summary_for_display(user=request.user, f=f, with_schools=bool(f.district))
-    detail = reports.progress_list(user=request.user, f=f, only_not_completed=not (f.programme or f.school))
-    page = Paginator(detail, 50).get_page(request.GET.get("page"))
-    for fact in page:
-        fact.missing = reports.missing_from_fact(fact)
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "certificates/dashboard.html",
-        {
-            "f": f,
-            "data": data,
-            "page": page,
-            "query": query.urlencode(),
-            "levels": Level.choices,
-            "districts": District.values,
-            "programmes": programmes_visible_to(user=request.user).filter(year=f.year).order_by("start_date"),
-            "chart": {
-                "levels": [row["level_display"] for row in data["by_level"]],
-                "level_enrolments": [row["enrolments"] for row in data["by_level"]],
-                "level_completions": [row["completions"] for row in data["by_level"]],
-                "districts": [row["teacher__district"] or "未填" for row in data["by_district"]],
-                "district_teachers": [row["teachers"] for row in data["by_district"]],
-                "district_rates": [row["completion_rate"] for row in data["by_district"]],
-                "months": [f"{row['month']}月" for row in data["trend"]],
-                "month_enrolments": [row["enrolments"] for row in data["trend"]],
-                "month_certificates": [row["certificates"] for row in data["trend"]],
-            },
-        },
-    )
-
-
-@login_required
-def dashboard_export_view(request):
-    from . import reports
-    from .dashboard import report_filter
-
-    f = report_filter(request.user, request.GET)
-    response = HttpResponse(
-        exports.summary_workbook(data=reports.summary(user=request.user, f=f)), content_type=XLSX_CONTENT_TYPE
-    )
-    filename = quote(f"{f.year}年培训完成情况.xlsx")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
     return response

@@ -7,8 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from accounts.identity import normalise_id_number
-from accounts.models import Role, User
+from accounts.selectors import teacher_by_id_number
 
 from . import selectors, services
 from .excel import WorkbookRefused
@@ -201,7 +200,7 @@ class EnrolmentViewSet(
         else:
             if not raw_id:
                 raise ValidationError({"teacher_id_number_input": "请填写要报名的教师身份证号。"})
-            teacher = User.objects.filter(id_number=normalise_id_number(raw_id), role=Role.TEACHER).first()
+            teacher = teacher_by_id_number(id_number=raw_id)
             if teacher is None:
                 raise ValidationError({"teacher_id_number_input": "系统中没有这个身份证号的教师。"})
             source = EnrolmentSource.ORGANISER

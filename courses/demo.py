@@ -17,8 +17,10 @@ from django.utils import timezone
 
 from accounts.identity import id_check_char
 from accounts.models import District, OrganisingUnit, Role, User
+from accounts.services import teacher_create, teachers_bulk_create
 
-from .models import Enrolment, EnrolmentSource, Programme, Session
+from .models import Enrolment, EnrolmentSource, Programme
+from .services import enrolments_bulk_create, programme_create, session_create
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 DEMO_PASSWORD = "xuchang2021"
@@ -169,104 +171,164 @@ def _aware(text: str) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.fromisoformat(text))
 
 
-@transaction.atomic
-def load_programmes() -> dict[str, Programme]:
-    """Units, programmes and sessions from fixtures/programmes.json; existing codes are left alone."""
-    data = json.loads((FIXTURES / "programmes.json").read_text(encoding="utf-8"))
+def _fixtures() -> dict:
+    return json.loads((FIXTURES / "programmes.json").read_text(encoding="utf-8"))
+
+
+def _units(data: dict) -> dict[str, OrganisingUnit]:
     units = {}
     for unit in data["units"]:
         units[unit["name"]], _ = OrganisingUnit.objects.get_or_create(
             name=unit["name"], defaults={"short_name": unit["short_name"]}
         )
+    return units
+
+
+def _programme_fields(item: dict, units: dict[str, OrganisingUnit]) -> dict:
+    keys = ("code", "title", "level", "kind", "capacity", "self_enrol_open", "audience", "description")
+    fields = {key: item[key] for key in keys}
+    fields.update(unit=units[item["unit"]], credit_hours=Decimal(item["credit_hours"]))
+    fields["allow_walk_in"] = item.get("allow_walk_in", False)
+    return fields
+
+
+def _create(actor: User, fields: dict, sessions: list[dict]) -> Programme:
+    """A programme and its sessions through the services an organiser's page uses."""
+    programme = programme_create(actor=actor, **fields)
+    for session in sessions:
+        session_create(actor=actor, programme=programme, **session)
+    return programme
+
+
+def current_specs(today: datetime.date) -> list[dict]:
+    """This year's demo programmes laid around `today` (fixtures/programmes.json, "current"): one open
+    for self-enrolment, one with a session today, one coming, one finished. Dates and codes resolved."""
+    specs = []
+    for item in _fixtures()["current"]:
+        start = today + datetime.timedelta(days=item["start_day"])
+        names = {"year": start.year, "mmdd": f"{today:%m%d}", "month": today.month, "day": today.day}
+        sessions = []
+        for session in item["sessions"]:
+            first = today + datetime.timedelta(days=session["day"])
+            last = today + datetime.timedelta(days=session["end_day"])
+            sessions.append(
+                {
+                    "title": session["title"],
+                    "venue": session["venue"],
+                    "lecturer": session["lecturer"],
+                    "lecturer_title": session["lecturer_title"],
+                    "starts_at": _aware(f"{first.isoformat()}T{session['starts']}"),
+                    "ends_at": _aware(f"{last.isoformat()}T{session['ends']}"),
+                    "open_all_session": session.get("open_all_session", False),
+                }  # fmt: skip
+            )
+        specs.append(
+            {
+                **item,
+                "code": item["code"].format(**names),
+                "title": item["title"].format(**names),
+                "start_date": start,
+                "end_date": today + datetime.timedelta(days=item["end_day"]),
+                "sessions": sessions,
+            }  # fmt: skip
+        )
+    return specs
+
+
+def current_programmes(today: datetime.date | None = None) -> dict[str, Programme]:
+    """The demo's current programmes that exist, by their key (online, today, upcoming, finished)."""
+    specs = current_specs(today or timezone.localdate())
+    found = {p.code: p for p in Programme.objects.filter(code__in=[spec["code"] for spec in specs])}
+    return {spec["key"]: found[spec["code"]] for spec in specs if spec["code"] in found}
+
+
+@transaction.atomic
+def load_programmes(*, actor: User) -> dict[str, Programme]:
+    """Units, the seed's programmes and this year's demo programmes with their sessions, created through
+    the services (as `actor`, a superuser); existing codes are left alone."""
+    data = _fixtures()
+    units = _units(data)
+    existing = {p.code: p for p in Programme.objects.all()}
     programmes = {}
     for item in data["programmes"]:
-        existing = Programme.objects.filter(code=item["code"]).first()
-        if existing:
-            programmes[item["code"]] = existing
+        if item["code"] in existing:
+            programmes[item["code"]] = existing[item["code"]]
             continue
-        start = datetime.date.fromisoformat(item["start_date"])
-        programme = Programme(
-            code=item["code"], title=item["title"], level=item["level"], kind=item["kind"], unit=units[item["unit"]],
-            year=start.year, start_date=start, end_date=datetime.date.fromisoformat(item["end_date"]),
-            credit_hours=Decimal(item["credit_hours"]), capacity=item["capacity"],
-            self_enrol_open=item["self_enrol_open"], audience=item["audience"], description=item["description"],
-        )  # fmt: skip
-        programme.full_clean()
-        programme.save()
-        for session in item["sessions"]:
-            row = Session(
-                programme=programme, title=session["title"], starts_at=_aware(session["starts_at"]),
-                ends_at=_aware(session["ends_at"]), venue=session["venue"], lecturer=session["lecturer"],
-                lecturer_title=session["lecturer_title"],
-            )  # fmt: skip
-            row.full_clean()
-            row.save()
-        programmes[item["code"]] = programme
+        fields = _programme_fields(item, units)
+        fields.update(
+            start_date=datetime.date.fromisoformat(item["start_date"]),
+            end_date=datetime.date.fromisoformat(item["end_date"]),
+        )
+        sessions = [
+            {**session, "starts_at": _aware(session["starts_at"]), "ends_at": _aware(session["ends_at"])}
+            for session in item["sessions"]
+        ]
+        programmes[item["code"]] = _create(actor, fields, sessions)
+    for spec in current_specs(timezone.localdate()):
+        if spec["code"] in existing:
+            programmes[spec["code"]] = existing[spec["code"]]
+            continue
+        fields = {**_programme_fields(spec, units), "start_date": spec["start_date"], "end_date": spec["end_date"]}
+        sessions = [{k: v for k, v in s.items() if k != "open_all_session"} for s in spec["sessions"]]
+        programmes[spec["code"]] = _create(actor, fields, sessions)
     return programmes
 
 
 def _demo_accounts(units: dict[str, OrganisingUnit]) -> dict[str, User]:
-    password = make_password(DEMO_PASSWORD)
     specs = [
         (
             "organiser",
-            {
-                "name": "李组织（教师工作科）",
-                "role": Role.ORGANISER,
-                "unit": units["许昌市教育局教师工作科"],
-                "is_staff": True,
-            },
+            {"name": "李组织（教师工作科）", "role": Role.ORGANISER, "unit": units["许昌市教育局教师工作科"]},
         ),
         (
             "organiser2",
-            {
-                "name": "赵组织（政策法规科）",
-                "role": Role.ORGANISER,
-                "unit": units["许昌市教育局政策法规科"],
-                "is_staff": True,
-            },
+            {"name": "赵组织（政策法规科）", "role": Role.ORGANISER, "unit": units["许昌市教育局政策法规科"]},
         ),
-        ("bureau", {"name": "许昌市教育局（只读）", "role": Role.BUREAU, "is_staff": True}),
-        ("admin", {"name": "系统管理员", "role": Role.BUREAU, "is_staff": True, "is_superuser": True}),
+        ("bureau", {"name": "许昌市教育局（只读）", "role": Role.BUREAU}),
+        ("admin", {"name": "系统管理员", "role": Role.BUREAU, "is_superuser": True}),
     ]
     accounts = {}
+    password = make_password(DEMO_PASSWORD)
     for username, fields in specs:
-        accounts[username], _ = User.objects.get_or_create(username=username, defaults={**fields, "password": password})
-    first17 = "41100219850315002"
-    accounts["teacher"], _ = User.objects.get_or_create(
-        id_number=first17 + id_check_char(first17),
-        defaults={"name": "张老师", "role": Role.TEACHER, "mobile": "13900000001", "school": "许昌市第一中学",
-                      "district": District.WEIDU, "subject": "道德与法治", "title": "一级教师", "password": password},
-    )  # fmt: skip
-    first17 = "41102319900701004"
-    accounts["newteacher"], _ = User.objects.get_or_create(
-        id_number=first17 + id_check_char(first17),
-        defaults={"name": "陈新老师", "role": Role.TEACHER, "mobile": "13900000002", "school": "建安区实验小学",
-                      "district": District.JIAN_AN, "subject": "语文", "title": "二级教师", "password": make_password(None)},
-    )  # fmt: skip
+        accounts[username], _ = User.objects.get_or_create(
+            username=username, defaults={**fields, "is_staff": True, "password": password}
+        )
+    teachers = [
+        ("teacher", "41100219850315002", {"name": "张老师", "mobile": "13900000001", "school": "许昌市第一中学",
+                                          "district": District.WEIDU, "subject": "道德与法治", "title": "一级教师",
+                                          "password": DEMO_PASSWORD}),
+        ("newteacher", "41102319900701004", {"name": "陈新老师", "mobile": "13900000002", "school": "建安区实验小学",
+                                             "district": District.JIAN_AN, "subject": "语文", "title": "二级教师"}),
+    ]  # fmt: skip
+    for key, first17, fields in teachers:
+        id_number = first17 + id_check_char(first17)
+        accounts[key] = User.objects.filter(id_number=id_number).first() or teacher_create(
+            id_number=id_number, **fields
+        )
     return accounts
 
 
 @transaction.atomic
 def seed_demo() -> dict[str, int]:
-    """Build (or complete) the demo data set. Returns counts of what exists afterwards."""
-    programmes = load_programmes()
-    units = {unit.name: unit for unit in OrganisingUnit.objects.all()}
+    """Build (or complete) the demo data set through the services. Returns counts of what exists afterwards."""
+    units = _units(_fixtures())
     accounts = _demo_accounts(units)
+    admin = accounts["admin"]
+    programmes = load_programmes(actor=admin)
 
     people = population()
     existing = set(
         User.objects.filter(id_number__in=[p["id_number"] for p in people]).values_list("id_number", flat=True)
     )
     taken_mobiles = set(User.objects.exclude(mobile=None).values_list("mobile", flat=True))
-    unusable = make_password(None)  # one unusable marker; each teacher claims the account on first sign-in
-    new_users = []
-    for record in people:
-        if record["id_number"] in existing:
-            continue
-        mobile = record["mobile"] if record["mobile"] not in taken_mobiles else None
-        new_users.append(User(role=Role.TEACHER, password=unusable, **{**record, "mobile": mobile}))
-    User.objects.bulk_create(new_users, batch_size=500)
+    # Each teacher claims the account on first sign-in (ID number + mobile), as after a roster import.
+    teachers_bulk_create(
+        records=[
+            {**record, "mobile": record["mobile"] if record["mobile"] not in taken_mobiles else None}
+            for record in people
+            if record["id_number"] not in existing
+        ]
+    )
 
     by_id = dict(User.objects.filter(id_number__in=[p["id_number"] for p in people]).values_list("id_number", "pk"))
     teacher_ids = [by_id[p["id_number"]] for p in people[:TEACHER_COUNT]]
@@ -276,25 +338,21 @@ def seed_demo() -> dict[str, int]:
     for code, count in PROGRAMME_SHARE.items():
         plan[code] = rng.sample(teacher_ids, count)
     demo_teacher = accounts["teacher"].pk
-    for code in ("GP2021-01", "SHP2021-01", "SD2021-01", "SHP2026-01"):
-        plan.setdefault(code, []).append(demo_teacher)
+    for code in ("GP2021-01", "SHP2021-01", "SD2021-01"):
+        plan[code].append(demo_teacher)
     plan["SD2021-01"] = plan["SD2021-01"] + [accounts["newteacher"].pk]
-
-    enrolled_at = {
-        code: timezone.make_aware(datetime.datetime.combine(p.start_date, datetime.time(8)))
-        for code, p in programmes.items()
-    }
-    rows = [
-        Enrolment(
-            programme=programmes[code],
-            teacher_id=teacher_id,
-            source=EnrolmentSource.IMPORT,
-            enrolled_at=enrolled_at[code],
+    current = random.Random(timezone.localdate().year)
+    for spec in current_specs(timezone.localdate()):
+        plan[spec["code"]] = current.sample(teacher_ids, spec["trainees"]) + (
+            [demo_teacher] if spec["demo_teacher"] else []
         )
-        for code, teacher_ids_for_code in plan.items()
-        for teacher_id in teacher_ids_for_code
-    ]
-    Enrolment.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+
+    for code, ids in plan.items():
+        programme = programmes[code]
+        enrolments_bulk_create(
+            actor=admin, programme=programme, teacher_ids=ids, source=EnrolmentSource.IMPORT,
+            enrolled_at=timezone.make_aware(datetime.datetime.combine(programme.start_date, datetime.time(8))),
+        )  # fmt: skip
     return {
         "teachers": User.objects.filter(role=Role.TEACHER).count(),
         "programmes": Programme.objects.count(),

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from .models import Enrolment, EnrolmentStatus, Programme, Session
+from .models import Enrolment, EnrolmentSource, EnrolmentStatus, Programme, Session
 
 
 def programme_can_manage(*, user: User, programme: Programme) -> bool:
@@ -27,6 +27,21 @@ def programme_ended_refusal(*, user: User, programme: Programme) -> str:
     if user.is_superuser or programme.end_date >= timezone.localdate():
         return ""
     return f"“{programme.title}”已于 {programme.end_date:%Y-%m-%d} 结束，不能再添加学员；如需补录往期记录，请联系系统管理员。"
+
+
+def enrolment_can_cancel(*, user: User, enrolment: Enrolment) -> bool:
+    """Who may cancel an active enrolment: the programme's organisers (and superusers) always; the
+    teacher only an enrolment they made themselves, before the programme ends — one the organiser
+    made (a roster, a walk-in record) is the organiser's to undo."""
+    if enrolment.status != EnrolmentStatus.ENROLLED:
+        return False
+    if programme_can_manage(user=user, programme=enrolment.programme):
+        return True
+    return (
+        user.pk == enrolment.teacher_id
+        and enrolment.source == EnrolmentSource.SELF
+        and enrolment.programme.end_date >= timezone.localdate()
+    )
 
 
 def programmes_visible_to(*, user: User) -> QuerySet[Programme]:

@@ -6,10 +6,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
+from training_site.bulk import insert_rows
 
 from .models import Enrolment, EnrolmentSource, EnrolmentStatus, Programme, Session
-from .selectors import programme_can_manage, programme_ended_refusal
+from .selectors import enrolment_can_cancel, programme_can_manage, programme_ended_refusal
+from .signals import enrolments_bulk_created
 
 audit = logging.getLogger("courses.audit")
 
@@ -166,11 +168,12 @@ def enrolment_create(*, actor: User, programme: Programme, teacher: User, source
 
 @transaction.atomic
 def enrolment_cancel(*, actor: User, enrolment: Enrolment) -> Enrolment:
-    own = actor.pk == enrolment.teacher_id
-    if not own and not programme_can_manage(user=actor, programme=enrolment.programme):
-        raise PermissionDenied("您无权取消该报名。")
     if enrolment.status == EnrolmentStatus.CANCELLED:
         raise ValidationError("该报名已经取消。")
+    if not enrolment_can_cancel(user=actor, enrolment=enrolment):
+        if actor.pk == enrolment.teacher_id:
+            raise PermissionDenied("该报名由组织者安排或项目已结束，不能自行取消；如有疑问请联系组织单位。")
+        raise PermissionDenied("您无权取消该报名。")
     enrolment.status = EnrolmentStatus.CANCELLED
     enrolment.save(update_fields=["status"])
     return enrolment
@@ -182,3 +185,34 @@ def programme_delete(*, actor: User, programme: Programme) -> None:
     if programme.enrolments.exists():
         raise ValidationError("该项目已有报名记录，不能删除；如需停办，请关闭自主报名。")
     programme.delete()
+
+
+@transaction.atomic
+def enrolments_bulk_create(
+    *, actor: User, programme: Programme, teacher_ids: list[int], source: str, enrolled_at=None
+) -> int:
+    """Enrol many teachers at once (the demo, a batch from another system), skipping those already
+    enrolled; returns how many enrolments were written. Capacity is not checked: the caller hands
+    over a list it already decided on. Other apps follow through `enrolments_bulk_created`, as for
+    a roster import, so everything derived from enrolments (the dashboard) is right on commit."""
+    _require_manager(actor=actor, programme=programme)
+    refusal = programme_ended_refusal(user=actor, programme=programme)
+    if refusal:
+        raise ValidationError({"programme": refusal})
+    if source not in EnrolmentSource.values:
+        raise ValidationError({"source": f"未知的报名来源：{source}"})
+    existing = set(Enrolment.objects.filter(programme=programme).values_list("teacher_id", flat=True))
+    wanted = list(dict.fromkeys(pk for pk in teacher_ids if pk not in existing))
+    teachers = set(User.objects.filter(pk__in=wanted, role=Role.TEACHER, is_active=True).values_list("pk", flat=True))
+    if len(teachers) != len(wanted):
+        raise ValidationError({"teacher": f"{len(wanted) - len(teachers)} 个账号不是在用的教师账号，不能报名。"})
+    moment = enrolled_at or timezone.now()
+    insert_rows(
+        Enrolment,
+        [{"programme_id": programme.pk, "teacher_id": pk, "source": source, "enrolled_at": moment} for pk in wanted],
+    )
+    enrolments_bulk_created.send(
+        sender=Enrolment, programme_id=programme.pk, teacher_ids=wanted, reactivated_ids=[], changed_teacher_ids=[]
+    )
+    audit.info("bulk enrolment into programme %s by user %s: %s enrolments", programme.pk, actor.pk, len(wanted))
+    return len(wanted)

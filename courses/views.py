@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
+from accounts.selectors import teacher_by_id_number
 
 from . import selectors, services
 from .forms import AddTeacherForm
@@ -45,7 +46,13 @@ def programme_detail_view(request, code: str):
     return render(
         request,
         "courses/programme_detail.html",
-        {"programme": programme, "sessions": programme.sessions.all(), "enrolment": enrolment, "panels": panels},
+        {
+            "programme": programme,
+            "sessions": programme.sessions.all(),
+            "enrolment": enrolment,
+            "panels": panels,
+            "can_cancel": bool(enrolment) and selectors.enrolment_can_cancel(user=request.user, enrolment=enrolment),
+        },  # fmt: skip
     )
 
 
@@ -74,8 +81,8 @@ def cancel_view(request, code: str):
     )
     try:
         services.enrolment_cancel(actor=request.user, enrolment=enrolment)
-    except ValidationError as error:
-        messages.error(request, _error_text(error))
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _error_text(error) if isinstance(error, ValidationError) else str(error))
     else:
         messages.success(request, f"已取消报名：{enrolment.programme.title}")
     return redirect("courses:programme_detail", code=code)
@@ -114,7 +121,7 @@ def manage_detail_view(request, code: str):
         if not can_manage:
             raise PermissionDenied("您只能查看，不能修改该项目。")
         if form.is_valid():
-            teacher = User.objects.filter(id_number=form.cleaned_data["id_number"], role=Role.TEACHER).first()
+            teacher = teacher_by_id_number(id_number=form.cleaned_data["id_number"])
             if teacher is None:
                 form.add_error("id_number", "系统中没有这个身份证号的教师，请先通过名单导入或后台添加教师。")
             else:

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from training_site.api import ErrorSerializer
 
 from . import selectors, services
-from .models import Attempt, Quiz
+from .models import Attempt, AttemptStatus, Quiz
 from .serializers import AnswerSerializer, AttemptSerializer, QuizSerializer, ResultRowSerializer
 
 
@@ -32,7 +32,7 @@ class QuizViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def start(self, request, pk=None):
         """Start an attempt (or resume the open one): drawn questions, option order and deadline, no answer key."""
         quiz = self.get_object()
-        already_open = Attempt.objects.filter(quiz=quiz, teacher=request.user, status="open").exists()
+        already_open = Attempt.objects.filter(quiz=quiz, teacher=request.user, status=AttemptStatus.OPEN).exists()
         try:
             attempt = services.attempt_start(quiz=quiz, teacher=request.user)
         except services.QuizRefused as refused:

@@ -3,7 +3,7 @@
 from collections import Counter
 from decimal import Decimal
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -43,6 +43,20 @@ def attempts_visible_to(*, user: User) -> QuerySet[Attempt]:
     return attempts.filter(quiz__programme__in=programmes_visible_to(user=user).values("pk"))
 
 
+def quiz_open_now(*, quiz: Quiz, now=None) -> bool:
+    """Whether new attempts may start: from opens_at until (not including) closes_at."""
+    now = now or timezone.now()
+    return quiz.opens_at <= now < quiz.closes_at
+
+
+def attempts_remaining(*, quiz: Quiz, used: int, now=None) -> int:
+    """How many more attempts the teacher may start: none once the quiz has closed."""
+    now = now or timezone.now()
+    if now >= quiz.closes_at:
+        return 0
+    return max(0, quiz.max_attempts - used)
+
+
 def review_allowed(*, attempt: Attempt, now=None) -> bool:
     """Whether answers and correctness may be shown for this attempt now."""
     now = now or timezone.now()
@@ -54,26 +68,45 @@ def review_allowed(*, attempt: Attempt, now=None) -> bool:
     return True
 
 
+def counting_attempts() -> QuerySet[Attempt]:
+    """The one rule for which attempt counts, as a queryset every reader filters further: of a
+    teacher's graded attempts at a quiz, the last one (取最后一次), or the best — the highest score,
+    the earlier on a tie (取最高分). At most one per teacher and quiz. Results, completion, the
+    teacher's page and the dashboard's facts all ask this, so they cannot disagree."""
+    graded = Attempt.objects.filter(status__in=GRADED)
+    same = {"quiz": OuterRef("quiz"), "teacher": OuterRef("teacher")}
+    later = graded.filter(**same, number__gt=OuterRef("number"))
+    better = graded.filter(**same).filter(
+        Q(score__gt=OuterRef("score")) | Q(score=OuterRef("score"), number__lt=OuterRef("number"))
+    )
+    return graded.filter(
+        Q(~Exists(later), quiz__score_policy=ScorePolicy.LAST) | Q(~Exists(better), quiz__score_policy=ScorePolicy.BEST)
+    )
+
+
 def counting_attempt(*, quiz: Quiz, teacher: User) -> Attempt | None:
     """The graded attempt that counts under the quiz's score policy."""
-    graded = Attempt.objects.filter(quiz=quiz, teacher=teacher, status__in=GRADED)
-    if quiz.score_policy == ScorePolicy.LAST:
-        return graded.order_by("-number").first()
-    return graded.order_by("-score", "number").first()
+    return counting_attempts().filter(quiz=quiz, teacher=teacher).first()
 
 
 def passed_teacher_ids(*, quiz: Quiz) -> set[int]:
     """Teachers whose counting attempt passed, in one query (input to completion rules)."""
-    graded = Attempt.objects.filter(quiz=quiz, status__in=GRADED)
-    if quiz.score_policy == ScorePolicy.BEST:
-        return set(graded.filter(passed=True).values_list("teacher_id", flat=True))
-    last_number = graded.filter(teacher=OuterRef("teacher")).order_by("-number").values("number")[:1]
-    return set(graded.filter(number=Subquery(last_number), passed=True).values_list("teacher_id", flat=True))
+    return set(counting_attempts().filter(quiz=quiz, passed=True).values_list("teacher_id", flat=True))
 
 
 def quiz_passed(*, quiz: Quiz, teacher: User) -> bool:
-    attempt = counting_attempt(quiz=quiz, teacher=teacher)
-    return bool(attempt and attempt.passed)
+    return counting_attempts().filter(quiz=quiz, teacher=teacher, passed=True).exists()
+
+
+def programme_quizzes_passed() -> ExpressionWrapper:
+    """For a row with `programme` and `teacher` (an enrolment, a dashboard fact): whether the
+    programme has quizzes and the teacher's counting attempt passed in every one of them — what
+    completion asks of the quizzes, as one SQL expression."""
+    quizzes = Quiz.objects.filter(programme=OuterRef("programme"))
+    passed = counting_attempts().filter(quiz=OuterRef("pk"), teacher=OuterRef(OuterRef("teacher")), passed=True)
+    return ExpressionWrapper(
+        Q(Exists(quizzes)) & ~Q(Exists(quizzes.filter(~Exists(passed)))), output_field=BooleanField()
+    )
 
 
 def programme_quizzes(*, programme: Programme) -> QuerySet[Quiz]:
@@ -85,21 +118,17 @@ def results_table(*, quiz: Quiz) -> list[dict]:
     teachers = User.objects.filter(
         enrolments__programme_id=quiz.programme_id, enrolments__status=EnrolmentStatus.ENROLLED
     ).order_by("school", "name")
-    attempts: dict[int, list[Attempt]] = {}
-    for attempt in Attempt.objects.filter(quiz=quiz).order_by("number"):
-        attempts.setdefault(attempt.teacher_id, []).append(attempt)
+    used = dict(
+        Attempt.objects.filter(quiz=quiz).values("teacher_id").annotate(n=Count("pk")).values_list("teacher_id", "n")
+    )
+    counting_by_teacher = {attempt.teacher_id: attempt for attempt in counting_attempts().filter(quiz=quiz)}
     rows = []
     for teacher in teachers:
-        mine = attempts.get(teacher.pk, [])
-        graded = [a for a in mine if a.status in GRADED]
-        if quiz.score_policy == ScorePolicy.LAST:
-            counting = graded[-1] if graded else None
-        else:
-            counting = max(graded, key=lambda a: (a.score, -a.number)) if graded else None
+        counting = counting_by_teacher.get(teacher.pk)
         rows.append(
             {
                 "teacher": teacher,
-                "attempts": len(mine),
+                "attempts": used.get(teacher.pk, 0),
                 "attempt": counting,
                 "score": counting.score if counting else None,
                 "passed": bool(counting and counting.passed),

@@ -8,10 +8,13 @@ organiser's results, the certificates, or `manage.py grade_expired_attempts`).
 import datetime
 import random
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import User
@@ -19,6 +22,8 @@ from courses.models import Enrolment, EnrolmentStatus, Programme
 from courses.selectors import programme_can_manage
 
 from .models import Attempt, AttemptQuestion, AttemptStatus, Law, MultipleRule, Option, Question, QuestionKind, Quiz
+from .selectors import attempts_remaining, quiz_open_now
+from .signals import attempts_bulk_recorded
 
 ANSWER_GRACE = datetime.timedelta(seconds=30)
 TRUE_FALSE = ("正确", "错误")
@@ -134,6 +139,21 @@ def quiz_create(*, actor: User, programme: Programme, **fields) -> Quiz:
     return quiz
 
 
+@transaction.atomic
+def quiz_update(*, actor: User, quiz: Quiz, **fields) -> Quiz:
+    """Change a quiz's settings; the same checks as creating it (a draw the bank can satisfy)."""
+    _require_manager(actor, quiz.programme)
+    unknown = set(fields) - QUIZ_FIELDS
+    if unknown:
+        raise ValidationError(f"未知字段：{', '.join(sorted(unknown))}")
+    for key, value in fields.items():
+        setattr(quiz, key, value)
+    quiz.full_clean()
+    _check_bank(quiz)
+    quiz.save()
+    return quiz
+
+
 def _pool(quiz: Quiz, kind: str):
     questions = Question.objects.filter(is_active=True, kind=kind)
     if quiz.laws:
@@ -203,12 +223,12 @@ def attempt_start(*, quiz: Quiz, teacher: User, now=None) -> Attempt:
     open_attempt = Attempt.objects.filter(quiz=quiz, teacher=teacher, status=AttemptStatus.OPEN).first()
     if open_attempt:
         return open_attempt
-    if now < quiz.opens_at:
-        raise QuizRefused(f"测试尚未开放：{timezone.localtime(quiz.opens_at):%Y-%m-%d %H:%M} 开放。", status=403)
-    if now >= quiz.closes_at:
+    if not quiz_open_now(quiz=quiz, now=now):
+        if now < quiz.opens_at:
+            raise QuizRefused(f"测试尚未开放：{timezone.localtime(quiz.opens_at):%Y-%m-%d %H:%M} 开放。", status=403)
         raise QuizRefused(f"测试已于 {timezone.localtime(quiz.closes_at):%Y-%m-%d %H:%M} 关闭。", status=403)
     used = Attempt.objects.filter(quiz=quiz, teacher=teacher).count()
-    if used >= quiz.max_attempts:
+    if not attempts_remaining(quiz=quiz, used=used, now=now):
         # A simultaneous start may have just created the last attempt: resume it rather than refuse.
         open_attempt = Attempt.objects.filter(quiz=quiz, teacher=teacher, status=AttemptStatus.OPEN).first()
         if open_attempt:
@@ -329,3 +349,88 @@ def attempts_grade_expired(*, now=None, quiz: Quiz | None = None, teacher: User 
                 _grade(locked, status=AttemptStatus.EXPIRED, at=locked.deadline)
                 graded += 1
     return graded
+
+
+@dataclass(frozen=True)
+class RecordedAttempt:
+    """One finished attempt to record in bulk: who, when, and how the teacher answered.
+
+    `choose(kind, option_ids, correct_ids)` returns the option ids the teacher ticked for one drawn
+    question (option_ids in the drawn order; an empty list leaves the question unanswered)."""
+
+    teacher_id: int
+    started_at: datetime.datetime
+    minutes: int
+    choose: Callable[[str, list[int], set[int]], list[int]]
+
+
+@transaction.atomic
+def attempts_bulk_record(*, quiz: Quiz, attempts: list[RecordedAttempt], rng: random.Random) -> int:
+    """Record finished attempts of many teachers at once (results brought over from paper or another
+    system, and the demo): each is drawn by the quiz's own rules, answered, and graded by the same
+    scoring as a submitted attempt, so results, item analysis and completion read them like any
+    other. Teachers must be enrolled; each gets the next attempt number. Other apps follow through
+    `attempts_bulk_recorded`. Returns how many attempts were written."""
+    if not attempts:
+        return 0
+    teacher_ids = [entry.teacher_id for entry in attempts]
+    enrolled = set(
+        Enrolment.objects.filter(
+            programme_id=quiz.programme_id, teacher_id__in=teacher_ids, status=EnrolmentStatus.ENROLLED
+        ).values_list("teacher_id", flat=True)
+    )
+    if missing := [pk for pk in teacher_ids if pk not in enrolled]:
+        raise ValidationError(f"有 {len(missing)} 名教师没有报名该项目，不能记录成绩。")
+    used = dict(
+        Attempt.objects.filter(quiz=quiz, teacher_id__in=teacher_ids)
+        .values("teacher_id")
+        .annotate(n=Count("pk"))
+        .values_list("teacher_id", "n")
+    )
+    kinds = dict(Question.objects.filter(is_active=True).values_list("pk", "kind"))
+    correct: dict[int, set[int]] = {}
+    for question_id, option_id in Option.objects.filter(is_correct=True).values_list("question_id", "pk"):
+        correct.setdefault(question_id, set()).add(option_id)
+    rows, items = [], []
+    for entry in attempts:
+        used[entry.teacher_id] = used.get(entry.teacher_id, 0) + 1
+        drawn = _draw(quiz, rng)
+        answers = []
+        for position, (question_id, order) in enumerate(drawn, start=1):
+            item = AttemptQuestion(
+                question_id=question_id,
+                position=position,
+                option_order=order,
+                selected=entry.choose(kinds[question_id], list(order), correct.get(question_id, set())),
+                answered_at=entry.started_at + datetime.timedelta(minutes=entry.minutes * position / len(drawn)),
+            )
+            item.question = Question(pk=question_id, kind=kinds[question_id])
+            item.points = _item_points(item, correct.get(question_id, set()), quiz.multiple_rule)
+            answers.append(item)
+        total = sum((item.points for item in answers), Decimal(0))
+        score = (total / len(answers) * 100).quantize(Decimal("0.01")) if answers else Decimal(0)
+        submitted = entry.started_at + datetime.timedelta(minutes=entry.minutes)
+        rows.append(
+            Attempt(
+                quiz=quiz,
+                teacher_id=entry.teacher_id,
+                number=used[entry.teacher_id],
+                started_at=entry.started_at,
+                deadline=min(entry.started_at + datetime.timedelta(minutes=quiz.time_limit_minutes), quiz.closes_at),
+                submitted_at=submitted,
+                status=AttemptStatus.SUBMITTED,
+                score=score,
+                passed=score >= quiz.pass_mark,
+            )  # fmt: skip
+        )
+        items.append(answers)
+    for attempt in rows:
+        attempt.full_clean(exclude=["quiz", "teacher"], validate_unique=False, validate_constraints=False)
+    Attempt.objects.bulk_create(rows, batch_size=1000)
+    # SQLite and PostgreSQL both return the new ids from bulk_create.
+    for attempt, answers in zip(rows, items, strict=True):
+        for item in answers:
+            item.attempt = attempt
+    AttemptQuestion.objects.bulk_create([item for answers in items for item in answers], batch_size=2000)
+    attempts_bulk_recorded.send(sender=Attempt, quiz_id=quiz.pk, teacher_ids=sorted(set(teacher_ids)))
+    return len(rows)

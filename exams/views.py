@@ -28,8 +28,8 @@ def quiz_list_view(request):
     quizzes = list(selectors.quizzes_for_teacher(teacher=request.user))
     now = timezone.now()
     for quiz in quizzes:
-        quiz.remaining = max(0, quiz.max_attempts - quiz.used)
-        quiz.is_open_now = quiz.opens_at <= now < quiz.closes_at
+        quiz.remaining = selectors.attempts_remaining(quiz=quiz, used=quiz.used, now=now)
+        quiz.is_open_now = selectors.quiz_open_now(quiz=quiz, now=now)
     return render(request, "exams/quiz_list.html", {"quizzes": quizzes})
 
 
@@ -53,9 +53,9 @@ def quiz_detail_view(request, pk: int):
             "quiz": quiz,
             "attempts": attempts,
             "counting": counting,
-            "remaining": max(0, quiz.max_attempts - len(attempts)),
+            "remaining": selectors.attempts_remaining(quiz=quiz, used=len(attempts), now=now),
             "open_attempt": next((a for a in attempts if a.is_open), None),
-            "is_open_now": quiz.opens_at <= now < quiz.closes_at,
+            "is_open_now": selectors.quiz_open_now(quiz=quiz, now=now),
         },
     )
 
@@ -140,8 +140,8 @@ def attempt_result_view(request, pk: int):
             "quiz": attempt.quiz,
             "review": review,
             "items": selectors.attempt_items(attempt=attempt, with_key=True) if review else [],
-            "remaining": max(
-                0, attempt.quiz.max_attempts - Attempt.objects.filter(quiz=attempt.quiz, teacher=request.user).count()
+            "remaining": selectors.attempts_remaining(
+                quiz=attempt.quiz, used=Attempt.objects.filter(quiz=attempt.quiz, teacher=request.user).count()
             ),
         },
     )

@@ -150,3 +150,23 @@ def pytest_sessionfinish(session, exitstatus):
         for gap in gaps:
             reporter.write_line(f"  {gap}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After every test that touched the database, the dashboard's facts must equal the straight
+    computation from the records (reports.facts.facts_differences, as `refresh_report_facts --check`).
+    Whatever a test wrote — through a page, the API, the admin, a command, a bulk service or a plain
+    model save — a write path that skips the facts' upkeep fails here, in CI, on both databases.
+    A test that corrupts the facts on purpose repairs them before it ends."""
+    result = yield
+    uses_db = item.get_closest_marker("django_db") or {"db", "transactional_db"} & set(item.fixturenames)
+    if uses_db and not item.get_closest_marker("facts_unchecked"):
+        from reports.facts import facts_differences
+
+        differing, lines = facts_differences(limit=5)
+        if differing:
+            raise AssertionError(
+                f"数据看板汇总表与原始记录不一致（{differing} 条）——有写入路径没有维护汇总表：\n" + "\n".join(lines)
+            )
+    return result

@@ -8,9 +8,10 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import TeacherViewSet
 from attendance.api import AttendanceReportViewSet, CheckInViewSet
-from certificates.api import CertificateViewSet, PublicVerifyView, SummaryView
+from certificates.api import CertificateViewSet, PublicVerifyView
 from courses.api import EnrolmentViewSet, ProgrammeViewSet, RosterViewSet, SessionViewSet
 from exams.api import AttemptViewSet, QuizViewSet
+from reports.api import SummaryView
 from training_site.views import home_view, not_found_view
 
 admin.site.site_header = "许昌市教育局 教师法治培训 后台"
@@ -48,6 +49,7 @@ urlpatterns = [
     path("", include("attendance.urls")),
     path("", include("exams.urls")),
     path("", include("certificates.urls")),
+    path("", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("api/public/certificates/<str:code>/", PublicVerifyView.as_view(), name="public_verify"),
     path("api/reports/summary/", SummaryView.as_view(), name="report_summary"),

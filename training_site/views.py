@@ -13,7 +13,7 @@ def home_view(request):
     if request.user.is_teacher:
         return teacher_home_view(request)
     if request.user.is_bureau:
-        return redirect("certificates:dashboard")
+        return redirect("reports:dashboard")
     return redirect("courses:manage_list")
 
 

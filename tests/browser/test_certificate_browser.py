@@ -5,9 +5,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from certificates.models import CompletionRule
 from certificates.pdf import verification_url
-from certificates.services import certificate_issue, certificate_revoke
+from certificates.services import certificate_issue, certificate_revoke, completion_rule_set
 from tests.certificates.conftest import attend, enrol
 from tests.factories import PASSWORD, make_organiser, make_programme, make_unit
 
@@ -24,7 +23,7 @@ def test_download_then_verify_valid_then_revoked(live_server, phone, settings, t
         start_date=today,
         end_date=today + datetime.timedelta(days=1),
     )
-    CompletionRule.objects.update_or_create(programme=programme, defaults={"auto_issue": False})
+    completion_rule_set(actor=None, programme=programme, auto_issue=False)
     teacher = enrol(programme, organiser)
     attend(programme, teacher)
     certificate = certificate_issue(programme=programme, teacher=teacher, actor=organiser)

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from attendance.services import checkin_record, checkout_record
-from certificates.models import CompletionRule
+from certificates.services import completion_rule_set
 from courses.services import enrolment_create, session_create
 from tests.factories import make_programme, make_teacher
 
@@ -28,7 +28,7 @@ def course(organiser):
             starts_at=start,
             ends_at=start + datetime.timedelta(hours=2),
         )
-    CompletionRule.objects.update_or_create(programme=programme, defaults={"auto_issue": False})
+    completion_rule_set(actor=None, programme=programme, auto_issue=False)
     return programme
 
 

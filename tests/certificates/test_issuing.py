@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from certificates.models import Certificate, CompletionRule
 from certificates.selectors import completed_teacher_ids, credit_hours_by_year, teacher_completion
-from certificates.services import certificate_issue, certificate_reissue, certificate_revoke
+from certificates.services import certificate_issue, certificate_reissue, certificate_revoke, completion_rule_set
 from exams.models import Option
 from exams.services import attempt_answer, attempt_start, attempt_submit, quiz_create
 from tests.certificates.conftest import attend, enrol
@@ -36,7 +36,7 @@ def test_all_sessions_rule_names_the_missing_session(course, organiser):
 
 
 def test_ratio_rule(course, organiser):
-    CompletionRule.objects.filter(programme=course).update(attendance_mode="ratio", attendance_ratio=50)
+    completion_rule_set(actor=None, programme=course, attendance_mode="ratio", attendance_ratio=50)
     teacher = enrol(course, organiser)
     assert "出勤 0/2 次，至少需要 1 次" in teacher_completion(programme=course, teacher=teacher).missing
     attend(course, teacher, [course.sessions.first()])
@@ -45,7 +45,7 @@ def test_ratio_rule(course, organiser):
 
 
 def test_minutes_rule_needs_check_out(course, organiser):
-    CompletionRule.objects.filter(programme=course).update(attendance_mode="minutes", minimum_minutes=200)
+    completion_rule_set(actor=None, programme=course, attendance_mode="minutes", minimum_minutes=200)
     teacher = enrol(course, organiser)
     attend(course, teacher)
     assert "在场 0 分钟" in teacher_completion(programme=course, teacher=teacher).missing[0]
@@ -82,10 +82,10 @@ def test_refusals_leave_nothing(course, organiser, other_organiser):
     certificate_issue(programme=course, teacher=teacher, actor=organiser)
     with pytest.raises(ValidationError, match="不能重复颁发"):
         certificate_issue(programme=course, teacher=teacher, actor=organiser)
-    CompletionRule.objects.filter(programme=course).delete()
+    CompletionRule.objects.filter(programme=course).delete()  # without a saved rule the usual one applies
     other = enrol(course, organiser, name="李明")
-    attend(course, other)
-    with pytest.raises(ValidationError, match="尚未设置结业规则"):
+    attend(course, other, [course.sessions.first()])
+    with pytest.raises(ValidationError, match="尚未完成培训：还差 第2次课（第二讲）签到"):
         certificate_issue(programme=course, teacher=other, actor=organiser)
     assert Certificate.objects.count() == 1
 
@@ -112,7 +112,7 @@ def test_revoke_reissue_and_hours(course, organiser):
 
 
 def test_automatic_issue_on_the_completing_check_in(course, organiser, django_capture_on_commit_callbacks):
-    CompletionRule.objects.filter(programme=course).update(auto_issue=True)
+    completion_rule_set(actor=None, programme=course, auto_issue=True)
     teacher = enrol(course, organiser)
     first, second = course.sessions.order_by("starts_at")
     with django_capture_on_commit_callbacks(execute=True):
@@ -131,7 +131,7 @@ def test_concurrent_issuing_gives_unique_gap_free_serials(postgres_only):
     organiser = make_organiser(make_unit())
     today = timezone.localdate()
     programme = make_programme(organiser=organiser, start_date=today, end_date=today)
-    CompletionRule.objects.update_or_create(programme=programme, defaults={"auto_issue": False})
+    completion_rule_set(actor=None, programme=programme, auto_issue=False)
     teachers = [enrol_teacher(programme, organiser, name=f"教师{i}") for i in range(12)]
     for teacher in teachers:
         attend(programme, teacher)
@@ -186,7 +186,7 @@ def test_automatic_issue_waits_in_the_queue_until_a_worker_runs(
     from certificates.services import issue_request
 
     settings.CERTIFICATE_JOBS_MODE = "none"
-    CompletionRule.objects.filter(programme=course).update(auto_issue=True)
+    completion_rule_set(actor=None, programme=course, auto_issue=True)
     teacher = enrol(course, organiser)
     with django_capture_on_commit_callbacks(execute=True):
         attend(course, teacher)
@@ -198,7 +198,7 @@ def test_automatic_issue_waits_in_the_queue_until_a_worker_runs(
     assert "处理了 1 条" in out.getvalue()
     assert Certificate.objects.get().teacher == teacher
     assert not PendingIssue.objects.exists()
-    from certificates.models import EnrolmentFact
+    from reports.models import EnrolmentFact
 
     assert EnrolmentFact.objects.get(teacher=teacher).certified
 
@@ -216,7 +216,7 @@ def test_concurrent_drains_issue_each_waiting_trainee_once(postgres_only, settin
     organiser = make_organiser(make_unit())
     today = timezone.localdate()
     programme = make_programme(organiser=organiser, start_date=today, end_date=today)
-    CompletionRule.objects.update_or_create(programme=programme, defaults={"auto_issue": True})
+    completion_rule_set(actor=None, programme=programme, auto_issue=True)
     teachers = [enrol_teacher(programme, organiser, name=f"教师{i}") for i in range(40)]
     for teacher in teachers:
         attend(programme, teacher)
@@ -254,7 +254,7 @@ def test_thread_mode_issues_after_the_check_in_commits(postgres_only, settings):
     organiser = make_organiser(make_unit())
     today = timezone.localdate()
     programme = make_programme(organiser=organiser, start_date=today, end_date=today)
-    CompletionRule.objects.update_or_create(programme=programme, defaults={"auto_issue": True})
+    completion_rule_set(actor=None, programme=programme, auto_issue=True)
     teacher = enrol_teacher(programme, organiser)
     attend(programme, teacher)
     deadline = time.monotonic() + 10

@@ -187,3 +187,27 @@ def test_organiser_page_refuses_enrolment_by_id_into_an_ended_programme(signed_i
     )
     assert page.status_code == 200 and "2021-09-15 结束，不能再添加学员" in page.content.decode()
     assert not Enrolment.objects.filter(teacher=victim).exists()
+
+
+def test_a_teacher_cancels_only_what_they_enrolled_in_themselves(signed_in, teacher, organiser, programme):
+    """One rule (courses.selectors.enrolment_can_cancel) for the page's button, the page's POST and the API."""
+    from rest_framework.test import APIClient
+
+    enrolment = enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")
+    client = signed_in(teacher)
+    page = client.get(reverse("courses:programme_detail", args=[programme.code])).content.decode()
+    assert "取消报名" not in page
+    refused = client.post(reverse("courses:cancel", args=[programme.code]), follow=True).content.decode()
+    assert "该报名由组织者安排或项目已结束，不能自行取消" in refused
+    api = APIClient()
+    api.force_authenticate(teacher)
+    refused = api.post(f"/api/enrolments/{enrolment.pk}/cancel/")
+    assert refused.status_code == 403 and "组织者安排" in refused.json()["detail"]
+    assert Enrolment.objects.get(pk=enrolment.pk).status == EnrolmentStatus.ENROLLED
+    # The organiser may; after that the teacher enrols themselves and may cancel that one.
+    api.force_authenticate(organiser)
+    assert api.post(f"/api/enrolments/{enrolment.pk}/cancel/").status_code == 200
+    client.post(reverse("courses:enrol", args=[programme.code]))
+    assert "取消报名" in client.get(reverse("courses:programme_detail", args=[programme.code])).content.decode()
+    client.post(reverse("courses:cancel", args=[programme.code]))
+    assert Enrolment.objects.get(pk=enrolment.pk).status == EnrolmentStatus.CANCELLED

@@ -201,7 +201,7 @@ def test_multiple_choice_scoring_rules(quiz, student, rule, subset_points, with_
     assert subset.points == Decimal(subset_points) and with_wrong.points == with_wrong_points
 
 
-def test_best_versus_last_and_attempt_limit(quiz, student):
+def test_best_versus_last_and_attempt_limit(quiz, student, organiser):
     first = attempt_start(quiz=quiz, teacher=student)
     answer_all(first, student, right=6)
     attempt_submit(attempt=first, teacher=student)
@@ -212,8 +212,7 @@ def test_best_versus_last_and_attempt_limit(quiz, student):
 
     assert counting_attempt(quiz=quiz, teacher=student) == first
     assert passed_teacher_ids(quiz=quiz) == {student.pk}
-    Quiz.objects.filter(pk=quiz.pk).update(score_policy="last")
-    quiz.refresh_from_db()
+    services.quiz_update(actor=organiser, quiz=quiz, score_policy="last")
     assert counting_attempt(quiz=quiz, teacher=student) == second
     assert passed_teacher_ids(quiz=quiz) == set()
     with pytest.raises(services.QuizRefused, match="用完"):

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from certificates.models import CompletionRule
+from certificates.services import completion_rule_set
 from courses.services import enrolment_create
 from exams.services import quiz_create
 from tests.exams.conftest import make_bank
@@ -44,7 +44,7 @@ def role_tokens(db):
     organiser = make_organiser(make_unit())
     today = timezone.localdate()
     programme = make_programme(organiser=organiser, start_date=today, end_date=today + datetime.timedelta(days=1))
-    CompletionRule.objects.update_or_create(programme=programme, defaults={})
+    completion_rule_set(actor=None, programme=programme)
     now = timezone.now()
     quiz_create(actor=organiser, programme=programme, title="测试", single_count=1, multiple_count=1, truefalse_count=1,
                 opens_at=now - datetime.timedelta(hours=1), closes_at=now + datetime.timedelta(days=1))  # fmt: skip

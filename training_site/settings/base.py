@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "attendance",
     "exams",
     "certificates",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -6,9 +6,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from accounts.models import User
+from courses.demo import current_programmes
 from courses.models import Programme
 from exams.models import Quiz, ReviewPolicy
-from exams.services import question_bank_load
+from exams.services import question_bank_load, quiz_create
+
+
+def _at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
 
 
 class Command(BaseCommand):
@@ -21,38 +27,30 @@ class Command(BaseCommand):
         path = Path(settings.BASE_DIR) / "fixtures" / "questions" / "law_questions.json"
         created = question_bank_load(items=json.loads(path.read_text(encoding="utf-8")))
         self.stdout.write(f"题库：新增 {created} 题。")
-        if options["no_demo_quizzes"]:
+        admin = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+        if options["no_demo_quizzes"] or admin is None:
             return
-        for code, title, opens, closes in [
-            (
-                "SHP2026-01",
-                "2026年市培计划 法治知识测试",
-                datetime.datetime(2026, 11, 2, 8),
-                datetime.datetime(2026, 12, 31, 22),
-            ),
-            (
-                "FZ2021-0914",
-                "法治政府建设专题讲座 课后测试",
-                datetime.datetime(2021, 9, 14, 11, 30),
-                datetime.datetime(2021, 9, 30, 22),
-            ),
-            (
-                "SHP2021-01",
-                "2021年市培计划 法治知识测试",
-                datetime.datetime(2021, 10, 8, 8),
-                datetime.datetime(2021, 11, 30, 22),
-            ),
-        ]:
-            programme = Programme.objects.filter(code=code).first()
-            if programme is None or Quiz.objects.filter(programme=programme).exists():
-                continue
-            quiz = Quiz(
-                programme=programme,
-                title=title,
-                opens_at=timezone.make_aware(opens),
-                closes_at=timezone.make_aware(closes),
-                review_policy=ReviewPolicy.AFTER_SUBMIT,
+        current = current_programmes()
+        plan = []
+        if online := current.get("online"):  # open now, for the demo teacher
+            plan.append(
+                (online, f"{online.year}年市培计划 法治知识测试", _at(online.start_date, 8), _at(online.end_date, 22))
             )
-            quiz.full_clean()
-            quiz.save()
+        if finished := current.get("finished"):  # closed: seed_activity gives it results
+            plan.append((finished, f"{finished.year}年省培计划 结业测试", _at(finished.end_date, 14),
+                         _at(finished.end_date + datetime.timedelta(days=7), 22)))  # fmt: skip
+        for code, title, opens, closes in [
+            ("FZ2021-0914", "法治政府建设专题讲座 课后测试", (2021, 9, 14, 11, 30), (2021, 9, 30, 22)),
+            ("SHP2021-01", "2021年市培计划 法治知识测试", (2021, 10, 8, 8), (2021, 11, 30, 22)),
+        ]:
+            if programme := Programme.objects.filter(code=code).first():
+                plan.append((programme, title, _at(datetime.date(*opens[:3]), *opens[3:]),
+                             _at(datetime.date(*closes[:3]), *closes[3:])))  # fmt: skip
+        for programme, title, opens, closes in plan:
+            if Quiz.objects.filter(programme=programme).exists():
+                continue
+            quiz_create(
+                actor=admin, programme=programme, title=title, opens_at=opens, closes_at=closes,
+                review_policy=ReviewPolicy.AFTER_SUBMIT,
+            )  # fmt: skip
             self.stdout.write(f"测试：{title}")

@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
-from certificates.dashboard import report_filter
-from certificates.reports import summary
+from reports.selectors import report_filter, summary
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
-"""Keeps certificates.EnrolmentFact equal to what the records say, one enrolment at a time or in bulk.
+"""Keeps reports.EnrolmentFact equal to what the records say, one enrolment at a time or in bulk.
 
 Every refresh runs inside the transaction that changed the records, so the facts commit
-or roll back with them. certificates.signals calls these on each save that matters.
+or roll back with them. reports.receivers calls these on each write that matters.
 """
 
 from decimal import Decimal
@@ -11,14 +11,16 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Su
 from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
 
+from accounts.models import Role, User
 from attendance.models import CheckIn
 from attendance.selectors import ATTENDED
-from courses.models import Enrolment, EnrolmentStatus, Session
+from certificates.models import Certificate, CertificateStatus
+from courses.models import Enrolment, EnrolmentStatus, Programme, Session
 from exams.models import Attempt, Quiz
-from exams.selectors import GRADED
+from exams.selectors import GRADED, programme_quizzes_passed
 from training_site.bulk import id_chunks, in_clause
 
-from .models import Certificate, CertificateStatus, EnrolmentFact
+from .models import EnrolmentFact
 
 # The parts of a fact that records of one teacher in one programme decide. OuterRef("programme") and
 # OuterRef("teacher") are fields of both Enrolment and EnrolmentFact, so the same expressions serve the
@@ -59,7 +61,7 @@ def _source(enrolments: QuerySet[Enrolment]):
     )
     graded = _graded()
     return (
-        enrolments.filter(status=EnrolmentStatus.ENROLLED, teacher__role="teacher")
+        enrolments.filter(status=EnrolmentStatus.ENROLLED, teacher__role=Role.TEACHER)
         .annotate(
             certificate_hours=Subquery(valid.values("credit_hours")[:1]),
             certificate_issued=Subquery(valid.values("issued_at")[:1]),
@@ -67,7 +69,7 @@ def _source(enrolments: QuerySet[Enrolment]):
             n_attended=_attended_count(),
             quiz_exists=Exists(Quiz.objects.filter(programme=OuterRef("programme"))),
             quiz_taken=Exists(graded),
-            quiz_passed=Exists(graded.filter(passed=True)),
+            quiz_passed=programme_quizzes_passed(),
         )
         .values(
             "pk",
@@ -158,7 +160,7 @@ def facts_refresh(
     elif teacher_ids is not None:
         facts = facts.filter(teacher_id__in=teacher_ids)
         enrolments = enrolments.filter(teacher_id__in=teacher_ids)
-    active = enrolments.filter(status=EnrolmentStatus.ENROLLED, teacher__role="teacher").values("pk")
+    active = enrolments.filter(status=EnrolmentStatus.ENROLLED, teacher__role=Role.TEACHER).values("pk")
     grouping = ("enrolment_id", "teacher_id", "year", "level")
     before = set(facts.values_list(*grouping))
     facts.exclude(enrolment_id__in=active).delete()
@@ -175,7 +177,7 @@ def _changed_parts() -> dict:
     graded = _graded()
     return {
         "attendance": {"sessions_attended": _attended_count()},
-        "quiz": {"took_quiz": Exists(graded), "passed_quiz": Exists(graded.filter(passed=True))},
+        "quiz": {"took_quiz": Exists(graded), "passed_quiz": programme_quizzes_passed()},
         "certificate": {
             "certified": Exists(valid),
             "credit_hours": Coalesce(Subquery(valid.values("credit_hours")[:1]), Value(Decimal(0))),
@@ -258,9 +260,6 @@ def facts_add_new(*, programme_id: int, teacher_ids: list[int], created_teacher_
     as a scan of the facts table per row (1.6 s for 20,000 rows)."""
     if not teacher_ids:
         return
-    from accounts.models import User
-    from courses.models import Programme
-
     programme = Programme.objects.get(pk=programme_id)
     facts, enrolments, users = EnrolmentFact._meta.db_table, Enrolment._meta.db_table, User._meta.db_table
     sql = f"""
@@ -276,7 +275,7 @@ def facts_add_new(*, programme_id: int, teacher_ids: list[int], created_teacher_
     params = [
         programme.year, programme.level, programme.start_date.month, False, programme.sessions.count(),
         Quiz.objects.filter(programme=programme).exists(), False, False, True, True,
-        programme.pk, EnrolmentStatus.ENROLLED, "teacher",
+        programme.pk, EnrolmentStatus.ENROLLED, Role.TEACHER,
     ]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -293,7 +292,6 @@ def _mark_firsts(teacher_ids: list[int] | None) -> None:
     for), so two transactions adding facts for the same teacher mark one after the other and the
     second sees the first's facts: never two firsts for one teacher and year.
     """
-    from accounts.models import User
 
     if teacher_ids is not None and not teacher_ids:
         return
@@ -317,3 +315,48 @@ def _mark_firsts(teacher_ids: list[int] | None) -> None:
             list(User.objects.select_for_update(no_key=True).filter(pk__in=chunk).order_by("pk").values_list("pk"))
             where, params = in_clause("teacher_id", chunk)
             cursor.execute(sql.format(where=where), params)
+
+
+def facts_differences(*, limit: int = 50) -> tuple[int, list[str]]:
+    """Compare the facts table with the straight computation from the records, without writing.
+
+    Returns how many enrolments differ and up to `limit` lines saying how (in Chinese, for the
+    operator): a fact missing, one too many, or a field whose stored value is not what the records
+    give — including the first-of-year / first-of-level marks."""
+    fields = [name for name in FACT_FIELDS if name not in ("programme", "teacher")] + ["programme_id", "teacher_id"]
+    expected = {}
+    for row in _source(Enrolment.objects.all()).iterator(chunk_size=5000):
+        fact = _fact(row)
+        expected[fact.enrolment_id] = {name: getattr(fact, name) for name in fields}
+    firsts_year: dict[tuple, int] = {}
+    firsts_level: dict[tuple, int] = {}
+    for pk, values in sorted(expected.items()):
+        firsts_year.setdefault((values["teacher_id"], values["year"]), pk)
+        firsts_level.setdefault((values["teacher_id"], values["year"], values["level"]), pk)
+    for pk, values in expected.items():
+        values["first_of_year"] = firsts_year[(values["teacher_id"], values["year"])] == pk
+        values["first_of_level"] = firsts_level[(values["teacher_id"], values["year"], values["level"])] == pk
+    names = list(next(iter(expected.values())).keys()) if expected else fields
+    stored = {
+        row["enrolment_id"]: row
+        for row in EnrolmentFact.objects.values("enrolment_id", *names).iterator(chunk_size=5000)
+    }
+    lines, differing = [], 0
+    for pk in sorted(set(expected) | set(stored)):
+        want, have = expected.get(pk), stored.get(pk)
+        if want is None:
+            problem = "汇总表多出这一行（该报名已取消、已删除或不是教师）"
+        elif have is None:
+            problem = "汇总表缺少这一行"
+        else:
+            wrong = [
+                f"{name} 表中为 {have[name]!r}，按记录应为 {want[name]!r}" for name in names if have[name] != want[name]
+            ]
+            if not wrong:
+                continue
+            problem = "；".join(wrong)
+        differing += 1
+        if len(lines) < limit:
+            source = want or have
+            lines.append(f"报名 {pk}（项目 {source['programme_id']}，教师 {source['teacher_id']}）：{problem}")
+    return differing, lines

@@ -1,6 +1,6 @@
 """The bureau's aggregate figures, computed by the database with a fixed number of queries.
 
-summary() reads certificates.EnrolmentFact, kept equal to the records by certificates.facts;
+summary() reads reports.EnrolmentFact, kept equal to the records by reports.facts;
 summary_direct() computes the same figures from the records themselves (the reference a test
 compares against; too slow for the page at 300,000 enrolments).
 
@@ -8,26 +8,30 @@ Definitions (also in the README):
 - trained teachers: distinct teachers with an active enrolment in the year's programmes;
 - completion: an active enrolment whose teacher holds a valid certificate of that programme;
 - credit hours: the hours on valid certificates; attendance rate: attended check-ins over
-  enrolments × sessions; quiz pass rate: teachers whose counting attempt passed over
-  teachers with a graded attempt (best-score policy: any passed attempt).
+  enrolments × sessions; quiz pass rate: enrolments whose counting attempt passed in every quiz
+  of the programme (exams.selectors.counting_attempts, as completion asks) over enrolments with a
+  graded attempt.
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Count, DecimalField, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import District, Role, User
 from attendance.models import CheckIn
 from attendance.selectors import ATTENDED
+from certificates.models import Certificate, CertificateStatus
 from courses.models import Enrolment, EnrolmentStatus, Level, Programme, Session
 from courses.selectors import programmes_visible_to
 from exams.models import Attempt
-from exams.selectors import GRADED
+from exams.selectors import GRADED, programme_quizzes_passed
 
-from .models import Certificate, CertificateStatus, EnrolmentFact
+from .models import EnrolmentFact
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,20 @@ class ReportFilter:
     district: str = ""
     programme: str = ""  # code
     school: str = ""
+
+
+def report_filter(user, params) -> ReportFilter:
+    """Filters from the URL (so a view can be shared); the bureau sees all, organisers their unit."""
+    if user.is_teacher:
+        raise PermissionDenied("数据看板仅供教育局和培训组织者使用。")
+    year = params.get("year", "")
+    return ReportFilter(
+        year=int(year) if str(year).isdigit() else timezone.localdate().year,
+        level=params.get("level", "") if params.get("level", "") in Level.values else "",
+        district=params.get("district", "") if params.get("district", "") in District.values else "",
+        programme=(params.get("programme") or "").strip().upper()[:32],
+        school=(params.get("school") or "").strip()[:100],
+    )
 
 
 def _programmes(user: User, f: ReportFilter) -> QuerySet[Programme]:
@@ -53,7 +71,7 @@ def _enrolments(user: User, f: ReportFilter) -> QuerySet[Enrolment]:
         programme=OuterRef("programme"), teacher=OuterRef("teacher"), status=CertificateStatus.VALID
     )
     enrolments = Enrolment.objects.filter(
-        status=EnrolmentStatus.ENROLLED, programme__in=_programmes(user, f).values("pk"), teacher__role="teacher"
+        status=EnrolmentStatus.ENROLLED, programme__in=_programmes(user, f).values("pk"), teacher__role=Role.TEACHER
     )
     if f.district:
         enrolments = enrolments.filter(teacher__district=f.district)
@@ -185,7 +203,7 @@ def _quiz_pass_rate(user: User, f: ReportFilter, enrolments: QuerySet[Enrolment]
     graded = Attempt.objects.filter(
         quiz__programme=OuterRef("programme"), teacher=OuterRef("teacher"), status__in=GRADED
     )
-    row = enrolments.annotate(took_quiz=Exists(graded), passed_quiz=Exists(graded.filter(passed=True))).aggregate(
+    row = enrolments.annotate(took_quiz=Exists(graded), passed_quiz=programme_quizzes_passed()).aggregate(
         took=Count("pk", filter=Q(took_quiz=True)), passed=Count("pk", filter=Q(passed_quiz=True))
     )
     return round(row["passed"] / row["took"] * 100, 1) if row["took"] else 0.0

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from certificates.models import Certificate, CompletionRule
-from certificates.services import certificate_issue, certificate_revoke
+from certificates.models import Certificate
+from certificates.services import certificate_issue, certificate_revoke, completion_rule_set
 from courses.services import enrolment_create
 from tests.certificates.conftest import attend
 from tests.factories import make_programme, make_teacher, run_in_threads
@@ -27,7 +27,7 @@ def world(organiser, other_organiser):
     p2 = make_programme(organiser=organiser, title="P2", level="national", credit_hours=40)
     p3 = make_programme(organiser=other_organiser, title="P3", level="county", credit_hours=2)
     for programme in (p1, p2, p3):
-        CompletionRule.objects.update_or_create(programme=programme, defaults={"auto_issue": False})
+        completion_rule_set(actor=None, programme=programme, auto_issue=False)
     t1 = make_teacher(name="甲", district="魏都区", school="许昌市第一中学")
     t2 = make_teacher(name="乙", district="魏都区", school="许昌市第一中学")
     t3 = make_teacher(name="丙", district="禹州市", school="禹州市第一高级中学")
@@ -87,10 +87,10 @@ def test_filters_and_drill_down(client, world, bureau):
     assert _api(bureau, year=world["year"], level="national").json()["enrolments"] == 1
     assert _api(bureau, year=world["year"] + 1).json()["enrolments"] == 0
     client.force_login(bureau)
-    page = client.get(reverse("certificates:dashboard"), {"year": world["year"], "district": "魏都区"}).content.decode()
+    page = client.get(reverse("reports:dashboard"), {"year": world["year"], "district": "魏都区"}).content.decode()
     assert "按学校" in page and "许昌市第一中学" in page
     school = client.get(
-        reverse("certificates:dashboard"), {"year": world["year"], "district": "魏都区", "school": "许昌市第一中学"}
+        reverse("reports:dashboard"), {"year": world["year"], "district": "魏都区", "school": "许昌市第一中学"}
     ).content.decode()
     assert (
         "学员完成情况" in school and "已结业" in school and "签到" not in school.split("学员完成情况")[1].split("乙")[0]
@@ -99,7 +99,7 @@ def test_filters_and_drill_down(client, world, bureau):
 
 def test_not_completed_list_says_what_is_missing_with_masked_ids(client, world, bureau):
     client.force_login(bureau)
-    page = client.get(reverse("certificates:dashboard"), {"year": world["year"]})
+    page = client.get(reverse("reports:dashboard"), {"year": world["year"]})
     body = page.content.decode()
     rows = {e.teacher.name: e.missing for e in page.context["page"]}
     assert rows == {"乙": "签到 0/1 次", "丙": "待颁发证书"}
@@ -109,7 +109,7 @@ def test_not_completed_list_says_what_is_missing_with_masked_ids(client, world, 
 
 def test_teacher_refused_and_bureau_cannot_write(client, world, teacher, bureau):
     client.force_login(teacher)
-    assert client.get(reverse("certificates:dashboard")).status_code == 403
+    assert client.get(reverse("reports:dashboard")).status_code == 403
     assert _api(teacher, year=world["year"]).status_code == 403
     api = APIClient()
     api.force_authenticate(bureau)
@@ -121,7 +121,7 @@ def test_export_has_a_sheet_per_breakdown(client, world, bureau):
     from openpyxl import load_workbook
 
     client.force_login(bureau)
-    response = client.get(reverse("certificates:dashboard_export"), {"year": world["year"]})
+    response = client.get(reverse("reports:dashboard_export"), {"year": world["year"]})
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == ["总览", "按级别", "按项目", "按区县", "按学校", "按月"]
     overview = dict(workbook["总览"].iter_rows(values_only=True))
@@ -140,7 +140,7 @@ def test_query_count_does_not_grow_with_data(client, world, bureau, organiser, e
     _grow(organiser, world["p1"], extra)
     client.force_login(bureau)
     with django_assert_max_num_queries(24):
-        client.get(reverse("certificates:dashboard"), {"year": world["year"]})
+        client.get(reverse("reports:dashboard"), {"year": world["year"]})
     api = APIClient()
     api.force_authenticate(bureau)
     with django_assert_max_num_queries(14):
@@ -173,12 +173,12 @@ def test_summary_from_facts_equals_the_direct_computation_through_changes(world,
 
     from django.utils import timezone
 
-    from certificates.facts import FACT_FIELDS, facts_refresh
-    from certificates.models import EnrolmentFact
-    from certificates.reports import ReportFilter, summary, summary_direct
     from courses.models import Enrolment
     from courses.roster import roster_commit
     from courses.services import enrolment_cancel, session_create
+    from reports.facts import FACT_FIELDS, facts_refresh
+    from reports.models import EnrolmentFact
+    from reports.selectors import ReportFilter, summary, summary_direct
     from tests.factories import valid_id_number
     from tests.rosters import roster_bytes
 
@@ -267,8 +267,8 @@ def test_one_first_mark_per_teacher_when_enrolled_in_many_programmes_at_once(pos
 
     from django.db import connection
 
-    from certificates.models import EnrolmentFact
-    from certificates.reports import ReportFilter, summary, summary_direct
+    from reports.models import EnrolmentFact
+    from reports.selectors import ReportFilter, summary, summary_direct
 
     programmes = [
         make_programme(organiser=organiser, title=f"并发{i}", level=("municipal", "county")[i % 2]) for i in range(6)
