@@ -34,6 +34,28 @@ def test_account_is_locked_but_colleagues_behind_the_same_address_are_not(client
     assert victim.id_number not in stored and victim.mobile not in stored
 
 
+@override_settings(AXES_ENABLED=True)
+def test_axes_records_the_same_client_address_as_every_other_limit(client, settings):
+    from axes.models import AccessAttempt
+
+    teacher = make_teacher()
+    client.post(
+        reverse("accounts:login"),
+        {"username": teacher.mobile, "password": "wrong-password"},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="198.51.100.1",
+    )
+    assert AccessAttempt.objects.get().ip_address == "10.0.0.1"  # no trusted proxy: the header is ignored
+    settings.TRUSTED_PROXY_COUNT = 1
+    client.post(
+        reverse("accounts:login"),
+        {"username": teacher.mobile, "password": "wrong-password"},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.2",
+    )
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"10.0.0.1", "198.51.100.2"}
+
+
 def test_first_sign_in_guessing_is_throttled(client):
     teacher = make_teacher(password=None, mobile="13912345678")
     for _ in range(5):

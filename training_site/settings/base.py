@@ -120,6 +120,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# The address axes records with a failure is the one every other limit uses (TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "training_site.client.client_address"
 # axes.W006 warns that locking by account alone lets an attacker spread guesses over many
 # accounts from one address; locking by address would lock out every teacher of a school
 # behind one NAT, which is the everyday case here. Per-account locking is the deliberate choice.
