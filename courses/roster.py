@@ -328,9 +328,10 @@ def _compare_with_database(report: RosterReport, programme: Programme, *, actor:
             row.changes = {
                 key: values[key] for key in UPDATABLE_FIELDS if values[key] and values[key] != (record[key] or "")
             }
+            # What the system holds is not shown: an ID number alone must not reveal another unit's
+            # teacher's name, school or mobile to the importing organiser.
             row.differences = {
-                key: f"与系统中该教师的记录不同（系统：{_shown(key, record[key] or '')}，名单："
-                f"{_shown(key, values[key])}）。{DIFFERENCE_ADVICE}"
+                key: f"与系统中该教师的记录不同（名单中为：{_shown(key, values[key])}）。{DIFFERENCE_ADVICE}"
                 for key in PROTECTED_FIELDS
                 if values[key] and values[key] != (record[key] or "")
             }
