@@ -80,6 +80,10 @@ RosterResultSerializer = inline_serializer(
                 },
             )
         ),
+        "notices": serializers.ListField(
+            child=serializers.CharField(),
+            help_text="无需修改但应知道的情况，如 Excel 中被隐藏、已一并导入的行",
+        ),
     },
 )
 

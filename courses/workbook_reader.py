@@ -1,0 +1,564 @@
+"""Reading an uploaded .xlsx as a person sees it in Excel or WPS, in memory bounded by the cells present.
+
+openpyxl stays the reader: it reads the workbook (sheet list and states, shared strings, styles, the
+1904 date system) and parses every cell. What this module adds is not trusting what a file says
+about itself:
+
+- the package: an OLE container is an encrypted workbook (Excel's 用密码进行加密) or an old .xls and is
+  refused as such; part names are matched case-insensitively, as the packaging standard (OPC) says;
+  a Strict Open XML package is read through a stream that translates its namespaces and relationship
+  types to the transitional ones (byte for byte, as openpyxl reads each part: nothing is copied);
+- the sheet: the first *visible* worksheet unless one is named; chart sheets and hidden sheets are
+  named as such in the choices;
+- the cells: the sheet XML is read to its end, never as far as its declared <dimension>; cells without
+  a value (formatting only) are skipped before any work; only the columns up to the header's last
+  recognised one are kept once the header rows have been read; merges are applied only within the
+  kept columns and the rows read; rows hidden by the author or a filter are reported; a formula saved
+  without its result is a FormulaWithoutValue, never a blank.
+"""
+
+import io
+import logging
+import re
+import traceback
+import uuid
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from openpyxl.chartsheet import Chartsheet
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.worksheet._reader import FORMULA_TAG, ROW_TAG, VALUE_TAG, WorkSheetParser
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import iterparse  # the stdlib's C parser, as openpyxl's; expat refuses entity bombs
+
+logger = logging.getLogger(__name__)
+
+MAX_EXCEL_ROW = 1_048_576
+MAX_EXCEL_COLUMN = 16_384
+HEADER_SEARCH_ROWS = 30
+
+_MERGE_CELL_TAG = f"{{{SHEET_MAIN_NS}}}mergeCell"
+# Children of <worksheet> other than sheetData: cleared as soon as read so they never pile up.
+_TOP_LEVEL_TAGS = frozenset(
+    f"{{{SHEET_MAIN_NS}}}{name}"
+    for name in [
+        "sheetPr",
+        "dimension",
+        "sheetViews",
+        "sheetFormatPr",
+        "cols",
+        "sheetData",
+        "sheetCalcPr",
+        "sheetProtection",
+        "protectedRanges",
+        "scenarios",
+        "autoFilter",
+        "sortState",
+        "dataConsolidate",
+        "customSheetViews",
+        "mergeCells",
+        "phoneticPr",
+        "conditionalFormatting",
+        "dataValidations",
+        "hyperlinks",
+        "printOptions",
+        "pageMargins",
+        "pageSetup",
+        "headerFooter",
+        "rowBreaks",
+        "colBreaks",
+        "customProperties",
+        "cellWatches",
+        "ignoredErrors",
+        "smartTags",
+        "drawing",
+        "legacyDrawing",
+        "legacyDrawingHF",
+        "drawingHF",
+        "picture",
+        "oleObjects",
+        "controls",
+        "webPublishItems",
+        "tableParts",
+        "extLst",
+    ]
+)
+
+REFUSED_NOT_XLSX = "文件不是有效的 .xlsx 工作簿（可能是 .xls、.csv 或改了扩展名的文件），请另存为 .xlsx 后再上传。"
+REFUSED_ENCRYPTED = (
+    "该工作簿设置了打开密码（已加密），系统无法读取。请先去掉密码：Excel 中“文件 → 信息 → 保护工作簿 → "
+    "用密码进行加密”，清空密码后保存；WPS 中“文件 → 文档加密 → 密码加密”，清除打开密码后保存。然后重新上传。"
+)
+REFUSED_XLS = (
+    "这是旧版 Excel 97-2003 工作簿（.xls），系统只读取 .xlsx。请在 Excel 或 WPS 中打开，"
+    "“另存为”Excel 工作簿（*.xlsx）后再上传。"
+)
+
+
+class WorkbookRefused(Exception):
+    """The file cannot be read at all; the message says why, in Chinese."""
+
+
+class FormulaWithoutValue:
+    """A formula cell saved without its result (libraries write them so): Excel shows a value, the file has none."""
+
+    __slots__ = ("coordinate",)
+
+    def __init__(self, coordinate: str):
+        self.coordinate = coordinate
+
+    def __str__(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        return f"FormulaWithoutValue({self.coordinate})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, FormulaWithoutValue) and other.coordinate == self.coordinate
+
+    def __hash__(self) -> int:
+        return hash(self.coordinate)
+
+
+@dataclass
+class SheetRows:
+    """A sheet's rows as values, merged areas filled from their top-left cell."""
+
+    title: str
+    rows: list[tuple]  # row i is Excel row i + 1, each cut at the kept width and after its last value
+    hidden_rows: frozenset[int] = field(default_factory=frozenset)  # Excel rows holding a value but hidden
+    width: int = 0  # columns kept
+
+
+# ---------------------------------------------------------------------------------------------- the package
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_FREE_SECTORS = 0xFFFFFFFA  # this and above: free, end of chain, FAT / DIFAT sectors
+
+
+def ole_stream_names(data: bytes) -> set[str]:
+    """The names in a Compound File (OLE2) directory: enough to tell an encrypted workbook from a .xls.
+
+    Follows the header's DIFAT (and its chain), the FAT and the directory chain; raises ValueError on
+    anything inconsistent. Stream contents are never read.
+    """
+    if not data.startswith(OLE_MAGIC) or len(data) < 512:
+        raise ValueError("not a compound file")
+    sector_size = 1 << int.from_bytes(data[30:32], "little")
+    if sector_size not in (512, 4096):
+        raise ValueError("sector size")
+    sector_count = len(data) // sector_size
+
+    def sector(number: int) -> bytes:
+        if number >= sector_count:
+            raise ValueError("sector out of range")
+        start = (number + 1) * sector_size
+        return data[start : start + sector_size]
+
+    def words(chunk: bytes) -> list[int]:
+        return [int.from_bytes(chunk[i : i + 4], "little") for i in range(0, len(chunk), 4)]
+
+    fat_sectors = [s for s in words(data[76:512]) if s < _FREE_SECTORS]
+    difat_sector, guard = int.from_bytes(data[68:72], "little"), 0
+    while difat_sector < _FREE_SECTORS:
+        guard += 1
+        if guard > sector_count:
+            raise ValueError("DIFAT loop")
+        entries = words(sector(difat_sector))
+        fat_sectors.extend(s for s in entries[:-1] if s < _FREE_SECTORS)
+        difat_sector = entries[-1]
+    fat: list[int] = []
+    for number in fat_sectors:
+        fat.extend(words(sector(number)))
+
+    names: set[str] = set()
+    directory, guard = int.from_bytes(data[48:52], "little"), 0
+    while directory < _FREE_SECTORS:
+        guard += 1
+        if guard > sector_count or directory >= len(fat):
+            raise ValueError("directory chain")
+        chunk = sector(directory)
+        for offset in range(0, sector_size, 128):
+            entry = chunk[offset : offset + 128]
+            length = int.from_bytes(entry[64:66], "little")
+            if entry[66] in (1, 2, 5) and 2 <= length <= 64:  # storage, stream, root
+                names.add(entry[: length - 2].decode("utf-16-le", errors="replace"))
+        directory = fat[directory]
+    return names
+
+
+def check_ole(data: bytes) -> None:
+    """Refuse an OLE container with the message that fits what it holds."""
+    try:
+        names = {name.lower() for name in ole_stream_names(data)}
+    except ValueError:
+        names = set()
+    if {"encryptioninfo", "encryptedpackage"} & names:
+        raise WorkbookRefused(REFUSED_ENCRYPTED)
+    if {"workbook", "book"} & names:
+        raise WorkbookRefused(REFUSED_XLS)
+    raise WorkbookRefused(REFUSED_NOT_XLSX)
+
+
+# Strict Open XML (ISO 29500 Strict) names its namespaces and relationship types under purl.oclc.org;
+# openpyxl knows only the transitional ones. The two differ by name only for what a roster needs.
+_STRICT_RE = re.compile(rb"http://purl\.oclc\.org/ooxml/(spreadsheetml|drawingml|officeDocument)/(\w+)(?:/(\w+))?")
+_STRICT_HOLD = 160  # longer than any match, so a match is never cut at a chunk boundary
+_KEBAB = {b"extendedProperties": b"extended-properties", b"customProperties": b"custom-properties"}
+
+
+def _transitional(match: re.Match) -> bytes:
+    family, name, rel_type = match.groups()
+    if family == b"officeDocument" and name == b"relationships":
+        uri = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+        return uri + b"/" + _KEBAB.get(rel_type, rel_type) if rel_type else uri
+    uri = b"http://schemas.openxmlformats.org/" + family + b"/2006/" + _KEBAB.get(name, name)
+    return uri + b"/" + rel_type if rel_type else uri
+
+
+class _StrictTranslated(io.RawIOBase):
+    """A part of a Strict package, read as its transitional twin."""
+
+    def __init__(self, raw):
+        self._raw = raw
+        self._pending = b""
+        self._out = b""
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._out and not self._eof:
+            chunk = self._raw.read(65536)
+            data = self._pending + chunk
+            if not chunk:
+                self._eof = True
+                self._out, self._pending = _STRICT_RE.sub(_transitional, data), b""
+                break
+            cut = max(0, len(data) - _STRICT_HOLD)
+            pieces, position = [], 0
+            for match in _STRICT_RE.finditer(data):
+                if match.start() >= cut:
+                    break
+                pieces += [data[position : match.start()], _transitional(match)]
+                position = match.end()
+            cut = max(cut, position)
+            pieces.append(data[position:cut])
+            self._out, self._pending = b"".join(pieces), data[cut:]
+        count = min(len(buffer), len(self._out))
+        buffer[:count] = self._out[:count]
+        self._out = self._out[count:]
+        return count
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class _PartNames(list):
+    """The package's part names; `in` ignores case, as part names do (OPC, ECMA-376 part 2 §6.2.2.3)."""
+
+    def __init__(self, names):
+        super().__init__(names)
+        self._lower = {name.lower() for name in names}
+
+    def __contains__(self, name) -> bool:
+        return isinstance(name, str) and name.lower() in self._lower
+
+
+class _Package(zipfile.ZipFile):
+    """The uploaded package as openpyxl should see it: part names without case, Strict read as transitional."""
+
+    def __init__(self, data: bytes):
+        super().__init__(io.BytesIO(data))
+        self._by_lower = {info.filename.lower(): info for info in self.infolist()}
+        self.strict = False
+        rels = self._by_lower.get("_rels/.rels")
+        self.strict = bool(rels) and b"purl.oclc.org/ooxml/" in super().read(rels)
+
+    def getinfo(self, name):
+        info = self._by_lower.get(name.lower()) if isinstance(name, str) else None
+        return info or super().getinfo(name)
+
+    def namelist(self):
+        return _PartNames(super().namelist())
+
+    def open(self, name, mode="r", pwd=None, *, force_zip64=False):
+        stream = super().open(name, mode, pwd, force_zip64=force_zip64)
+        if self.strict and mode == "r":
+            return io.BufferedReader(_StrictTranslated(stream))
+        return stream
+
+
+class _Reader(ExcelReader):
+    """openpyxl's reader over our _Package instead of a plain ZipFile."""
+
+    def __init__(self, package: _Package):
+        self.archive = package
+        self.valid_files = package.namelist()
+        self.read_only = True
+        self.keep_vba = False
+        self.data_only = True
+        self.keep_links = False
+        self.rich_text = False
+        self.shared_strings = []
+
+
+def open_workbook(data: bytes):
+    """The workbook in openpyxl's read-only mode (worksheets are read on demand, not here)."""
+    reader = _Reader(_Package(data))
+    reader.read()
+    return reader.wb
+
+
+# ---------------------------------------------------------------------------------------------- the sheet
+
+
+def _sheet_label(name: str, sheet) -> str:
+    if isinstance(sheet, Chartsheet):
+        return f"{name}（图表，不能导入）"
+    if sheet.sheet_state != "visible":
+        return f"{name}（隐藏）"
+    return name
+
+
+def sheet_choices(workbook) -> str:
+    """The workbook's sheets for a message: 名单、下拉选项（隐藏）、图表1（图表，不能导入）."""
+    return "、".join(_sheet_label(name, workbook[name]) for name in workbook.sheetnames)
+
+
+def choose_worksheet(workbook, name: str | None):
+    """The named sheet, or the first visible worksheet (the one a person sees first among the tabs)."""
+    if name:
+        if name not in workbook.sheetnames:
+            raise WorkbookRefused(f"工作簿中没有名为“{name}”的工作表；现有：{sheet_choices(workbook)}。")
+        sheet = workbook[name]
+        if isinstance(sheet, Chartsheet):
+            raise WorkbookRefused(
+                f"“{name}”是图表工作表，没有可读取的单元格。请选择名单所在的工作表；现有：{sheet_choices(workbook)}。"
+            )
+        return sheet
+    worksheets = workbook.worksheets
+    if not worksheets:
+        raise WorkbookRefused(
+            "工作簿中没有可读取的工作表"
+            + (f"（只有：{sheet_choices(workbook)}）" if workbook.sheetnames else "")
+            + "。请在 Excel 或 WPS 中把名单放在普通工作表里，另存为 .xlsx 后再上传。"
+        )
+    visible = [sheet for sheet in worksheets if sheet.sheet_state == "visible"]
+    return (visible or worksheets)[0]
+
+
+class _CellParser(WorkSheetParser):
+    """openpyxl's cell parser, telling a formula without a stored result from an empty cell."""
+
+    def parse_cell(self, element):
+        cell = super().parse_cell(element)
+        if cell["value"] is None and element.find(VALUE_TAG) is None and element.find(FORMULA_TAG) is not None:
+            cell["value"] = FormulaWithoutValue(f"{get_column_letter(cell['column'])}{cell['row']}")
+        return cell
+
+
+def _row_number(attribute: str | None, previous: int) -> int:
+    if attribute is None:
+        return previous + 1
+    try:
+        number = int(attribute)
+    except ValueError:
+        number = int(float(attribute))
+    if not 1 <= number <= MAX_EXCEL_ROW:
+        raise WorkbookRefused(f"工作表中有行号为 {attribute} 的行，超出 Excel 的范围，文件可能已损坏。")
+    return number
+
+
+def _last_value_width(rows: list[tuple]) -> int:
+    return max((len(row) for row in rows), default=0)
+
+
+def read_rows(
+    workbook,
+    worksheet,
+    *,
+    max_rows: int,
+    width_from: Callable[[list[tuple]], int] = _last_value_width,
+    header_rows: int = HEADER_SEARCH_ROWS,
+) -> SheetRows:
+    """The worksheet's values, read to the end of its XML.
+
+    width_from sees the first header_rows rows and returns how many columns to keep (it may refuse
+    the file, e.g. when there is no header: then the rest is never read). Rows holding a value are
+    counted; more than max_rows + 50 is refused.
+    """
+    parser = _CellParser(
+        None,
+        worksheet._shared_strings,
+        data_only=True,
+        epoch=workbook.epoch,
+        date_formats=workbook._date_formats,
+        timedelta_formats=workbook._timedelta_formats,
+    )
+    parse_cell = parser.parse_cell
+    rows: list[tuple] = []
+    hidden: set[int] = set()
+    merges: list[str] = []
+    width: int | None = None
+    limit = MAX_EXCEL_COLUMN
+    counted = 0
+    number = 0
+    with worksheet._get_source() as source:
+        for _event, element in iterparse(source):
+            tag = element.tag
+            if tag == ROW_TAG:
+                number = _row_number(element.get("r"), number)
+                if width is None and number > header_rows:
+                    width = limit = max(0, min(width_from(rows), MAX_EXCEL_COLUMN))
+                    rows = [row[:width] for row in rows]
+                parser.row_counter, parser.col_counter = number, 0
+                values: list = []
+                for cell in element:
+                    if not len(cell):  # no <v>, <f> or <is>: formatting only
+                        if cell.get("r") is None:
+                            parser.col_counter += 1
+                        continue
+                    parsed = parse_cell(cell)
+                    value, column = parsed["value"], parsed["column"]
+                    if value is None or column > limit:
+                        continue
+                    if column > len(values):
+                        values.extend([None] * (column - 1 - len(values)))
+                        values.append(value)
+                    else:
+                        values[column - 1] = value
+                if values:
+                    counted += 1
+                    if counted > max_rows + 50:
+                        raise WorkbookRefused(
+                            f"工作表“{worksheet.title}”超过上限 {max_rows} 行（读到第 {number} 行），请拆分后分批导入。"
+                        )
+                    if element.get("hidden") in ("1", "true"):
+                        hidden.add(number)
+                    if number > len(rows):
+                        rows.extend([()] * (number - 1 - len(rows)))
+                        rows.append(tuple(values))
+                    else:  # rows out of order: trust the row number
+                        rows[number - 1] = tuple(values)
+                element.clear()
+            elif tag == _MERGE_CELL_TAG:
+                merges.append(element.get("ref") or "")
+                element.clear()
+            elif tag in _TOP_LEVEL_TAGS:
+                element.clear()
+    if width is None:
+        width = max(0, min(width_from(rows), MAX_EXCEL_COLUMN))
+        rows = [row[:width] for row in rows]
+    _fill_merged(rows, merges, width, worksheet.title)
+    return SheetRows(
+        title=worksheet.title,
+        rows=rows,
+        hidden_rows=frozenset(n for n in hidden if n <= len(rows) and any(v is not None for v in rows[n - 1])),
+        width=width,
+    )
+
+
+def _fill_merged(rows: list[tuple], merges: list[str], width: int, title: str) -> None:
+    """Fill each merge from its top-left value, only within the kept columns and the rows read."""
+    budget = width * len(rows)  # merges do not overlap, so no more cells than the kept area
+    for ref in merges:
+        try:
+            min_col, min_row, max_col, max_row = range_boundaries(ref)
+        except (TypeError, ValueError):
+            continue
+        if min_col is None or min_row is None or min_row > len(rows) or min_col > width:
+            continue
+        max_col, max_row = min(max_col or width, width), min(max_row or len(rows), len(rows))
+        top = rows[min_row - 1]
+        top_left = top[min_col - 1] if min_col - 1 < len(top) else None
+        budget -= (max_col - min_col + 1) * (max_row - min_row + 1)
+        if budget < 0:
+            raise WorkbookRefused(
+                f"工作表“{title}”的合并单元格互相重叠，文件可能已损坏。请在 Excel 或 WPS 中另存后再上传。"
+            )
+        for r in range(min_row, max_row + 1):
+            row = list(rows[r - 1])
+            if len(row) < max_col:
+                row.extend([None] * (max_col - len(row)))
+            for c in range(min_col, max_col + 1):
+                if (r, c) != (min_row, min_col):
+                    row[c - 1] = top_left
+            rows[r - 1] = tuple(row)
+
+
+# ---------------------------------------------------------------------------------------------- the file
+
+
+def check_upload(data: bytes, *, filename: str = "") -> None:
+    """Refuse a file before parsing: type, size, encryption, uncompressed size (zip bombs)."""
+    max_bytes = settings.ROSTER_MAX_BYTES
+    if filename and not filename.lower().endswith(".xlsx"):
+        raise WorkbookRefused("只支持 .xlsx 文件：请在 Excel 或 WPS 中“另存为”Excel 工作簿（*.xlsx）后再上传。")
+    if len(data) > max_bytes:
+        raise WorkbookRefused(
+            f"文件过大（{len(data) / 1048576:.1f} MB），上限为 {max_bytes / 1048576:.0f} MB。请拆分后分批导入。"
+        )
+    if data.startswith(OLE_MAGIC):
+        check_ole(data)
+    if not data.startswith(b"PK"):
+        raise WorkbookRefused(REFUSED_NOT_XLSX)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        total = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile as error:
+        raise WorkbookRefused("文件已损坏，无法作为 .xlsx 打开。") from error
+    if total > settings.ROSTER_MAX_UNCOMPRESSED_BYTES:
+        raise WorkbookRefused(
+            f"文件解压后过大（{total / 1048576:.0f} MB，上限 {settings.ROSTER_MAX_UNCOMPRESSED_BYTES / 1048576:.0f} MB），"
+            "可能不是正常的名单文件，已拒绝。"
+        )
+
+
+def refusal_for_unexpected(error: BaseException, *, what: str = "文件") -> WorkbookRefused:
+    """A refusal with a reference the administrator can find in the log; the log holds no cell value.
+
+    Only the exception's type and the stack are logged (its message could quote a cell, e.g. an ID number).
+    """
+    reference = uuid.uuid4().hex[:8]
+    logger.error(
+        "workbook read failed [ref %s]: %s\n%s",
+        reference,
+        type(error).__name__,
+        "".join(traceback.format_tb(error.__traceback__)),
+    )
+    return WorkbookRefused(
+        f"读取{what}时出错，无法导入（错误编号 {reference}）。请用 Excel 或 WPS 打开后“另存为”Excel 工作簿（*.xlsx）"
+        "再上传；如仍不行，请把文件和错误编号发给系统管理员。"
+    )
+
+
+def read_sheet(
+    data: bytes,
+    *,
+    sheet: str | None = None,
+    max_rows: int | None = None,
+    width_from: Callable[[list[tuple]], int] = _last_value_width,
+) -> SheetRows:
+    """All rows of the first visible (or the named) sheet as values; see read_rows."""
+    max_rows = max_rows or settings.ROSTER_MAX_ROWS
+    try:
+        workbook = open_workbook(data)
+    except WorkbookRefused:
+        raise
+    except Exception as error:
+        raise refusal_for_unexpected(error) from error
+    try:
+        worksheet = choose_worksheet(workbook, sheet)
+        return read_rows(workbook, worksheet, max_rows=max_rows, width_from=width_from)
+    except WorkbookRefused:
+        raise
+    except Exception as error:
+        raise refusal_for_unexpected(error) from error
+    finally:
+        workbook.close()
