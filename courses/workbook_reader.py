@@ -25,6 +25,7 @@ import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from xml.etree.ElementTree import iterparse
 
 from django.conf import settings
 from openpyxl.chartsheet import Chartsheet
@@ -32,7 +33,6 @@ from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet._reader import FORMULA_TAG, ROW_TAG, VALUE_TAG, WorkSheetParser
 from openpyxl.xml.constants import SHEET_MAIN_NS
-from openpyxl.xml.functions import iterparse  # the stdlib's C parser, as openpyxl's; expat refuses entity bombs
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +206,6 @@ def check_ole(data: bytes) -> None:
 # Strict Open XML (ISO 29500 Strict) names its namespaces and relationship types under purl.oclc.org;
 # openpyxl knows only the transitional ones. The two differ by name only for what a roster needs.
 _STRICT_RE = re.compile(rb"http://purl\.oclc\.org/ooxml/(spreadsheetml|drawingml|officeDocument)/(\w+)(?:/(\w+))?")
-_STRICT_HOLD = 160  # longer than any match, so a match is never cut at a chunk boundary
 _KEBAB = {b"extendedProperties": b"extended-properties", b"customProperties": b"custom-properties"}
 
 
@@ -219,11 +218,32 @@ def _transitional(match: re.Match) -> bytes:
     return uri + b"/" + rel_type if rel_type else uri
 
 
-class _StrictTranslated(io.RawIOBase):
-    """A part of a Strict package, read as its transitional twin."""
+def strict_to_transitional(xml: bytes) -> bytes:
+    return _STRICT_RE.sub(_transitional, xml)
 
-    def __init__(self, raw):
+
+# Cells without a value (<c r="B7" s="3"/>) and rows left empty are formatting only: WPS for Mac writes a
+# million of them. Dropped from the bytes before the XML parser sees them (only those with an r attribute:
+# without it, the position of the next cell or row depends on them).
+_EMPTY_CELL_RE = re.compile(rb'<(?:\w+:)?c\s[^<>]*?\br="[A-Z]{1,3}[0-9]{1,7}"[^<>]*/>')
+_EMPTY_ROW_RE = re.compile(rb'<(?:\w+:)?row\s[^<>]*?\br="[0-9]{1,7}"[^<>]*?(?:/>|>\s*</(?:\w+:)?row>)')
+
+
+def drop_formatting_only(xml: bytes) -> bytes:
+    """Also the sheet's guard against DTD tricks: the sheet is parsed by the standard library's C parser
+    (defusedxml's pure-Python one, which openpyxl uses, takes twice as long), so a DOCTYPE is refused here."""
+    if b"<!DOCTYPE" in xml:
+        raise WorkbookRefused("工作表中含有 DTD 声明，不是 Excel 或 WPS 保存的正常文件，已拒绝。")
+    return _EMPTY_ROW_RE.sub(b"", _EMPTY_CELL_RE.sub(b"", xml))
+
+
+class _Rewritten(io.RawIOBase):
+    """A part's bytes through a rewrite, chunk by chunk; each chunk is cut before its last '<', so that the
+    rewrite only ever sees whole tags (text cannot hold a raw '<')."""
+
+    def __init__(self, raw, rewrite):
         self._raw = raw
+        self._rewrite = rewrite
         self._pending = b""
         self._out = b""
         self._eof = False
@@ -233,22 +253,17 @@ class _StrictTranslated(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         while not self._out and not self._eof:
-            chunk = self._raw.read(65536)
+            chunk = self._raw.read(1 << 18)
             data = self._pending + chunk
             if not chunk:
                 self._eof = True
-                self._out, self._pending = _STRICT_RE.sub(_transitional, data), b""
+                self._out, self._pending = self._rewrite(data), b""
                 break
-            cut = max(0, len(data) - _STRICT_HOLD)
-            pieces, position = [], 0
-            for match in _STRICT_RE.finditer(data):
-                if match.start() >= cut:
-                    break
-                pieces += [data[position : match.start()], _transitional(match)]
-                position = match.end()
-            cut = max(cut, position)
-            pieces.append(data[position:cut])
-            self._out, self._pending = b"".join(pieces), data[cut:]
+            cut = data.rfind(b"<")
+            if cut <= 0:
+                self._pending = data
+                continue
+            self._out, self._pending = self._rewrite(data[:cut]), data[cut:]
         count = min(len(buffer), len(self._out))
         buffer[:count] = self._out[:count]
         self._out = self._out[count:]
@@ -290,8 +305,16 @@ class _Package(zipfile.ZipFile):
     def open(self, name, mode="r", pwd=None, *, force_zip64=False):
         stream = super().open(name, mode, pwd, force_zip64=force_zip64)
         if self.strict and mode == "r":
-            return io.BufferedReader(_StrictTranslated(stream))
+            return io.BufferedReader(_Rewritten(stream, strict_to_transitional))
         return stream
+
+    def open_sheet(self, name: str):
+        """A worksheet part without its formatting-only cells and rows (and translated if Strict)."""
+        stream = super().open(name)
+        rewrite = (
+            (lambda xml: drop_formatting_only(strict_to_transitional(xml))) if self.strict else drop_formatting_only
+        )
+        return io.BufferedReader(_Rewritten(stream, rewrite), 1 << 16)
 
 
 class _Reader(ExcelReader):
@@ -409,7 +432,7 @@ def read_rows(
     limit = MAX_EXCEL_COLUMN
     counted = 0
     number = 0
-    with worksheet._get_source() as source:
+    with workbook._archive.open_sheet(worksheet._worksheet_path) as source:
         for _event, element in iterparse(source):
             tag = element.tag
             if tag == ROW_TAG:
