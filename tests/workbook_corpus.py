@@ -216,7 +216,7 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
 
     names = list(streams)
     entries = [entry("Root Entry", 5, _END, 0, child=1 if names else _FREE)]
-    for index, (name, data) in enumerate(streams.items()):
+    for index, name in enumerate(names):
         right = index + 2 if index + 1 < len(names) else _FREE
         entries.append(entry(name, 2, starts[index], len(bodies[index]), right=right))
     unused = b"\0" * 68 + _FREE.to_bytes(4, "little") * 3 + b"\0" * 48
