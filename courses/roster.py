@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from openpyxl.utils import get_column_letter
 
 from accounts.identity import id_number_error, mask_id_number, mobile_error, normalise_id_number, normalise_mobile
 from accounts.models import District, Role, User
@@ -21,7 +22,7 @@ from .excel import FormulaWithoutValue, WorkbookRefused, build_workbook, check_u
 from .models import Enrolment, EnrolmentSource, EnrolmentStatus, Programme
 from .selectors import programme_can_manage
 from .signals import enrolments_bulk_created
-from .workbook_reader import refusal_for_unexpected
+from .workbook_reader import MAX_KEPT_COLUMNS, refusal_for_unexpected
 
 FIELDS = ("name", "id_number", "mobile", "school", "district", "subject", "title")
 CANONICAL_HEADERS = {
@@ -132,9 +133,16 @@ def _find_header(rows: list[tuple]) -> tuple[int, dict[str, int]]:
 
 
 def _header_width(rows: list[tuple]) -> int:
-    """Columns kept by the reader: up to the header's last recognised column."""
-    _index, columns = _find_header(rows)
-    return max(columns.values()) + 1
+    """Columns kept by the reader: up to the header's last recognised column (A to IV at most, so that
+    memory stays bounded by rows × 256 however far right a header cell was typed)."""
+    index, columns = _find_header(rows)
+    last = max(columns.values())
+    if last >= MAX_KEPT_COLUMNS:
+        raise WorkbookRefused(
+            f"表头（第 {index + 1} 行）的“{_text(rows[index][last])}”在 {get_column_letter(last + 1)} 列，"
+            f"名单的各列应在前 {MAX_KEPT_COLUMNS} 列（A–IV 列）之内。请把该列移到左侧后再上传。"
+        )
+    return last + 1
 
 
 def _text(value) -> str:

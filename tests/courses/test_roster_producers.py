@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
@@ -20,6 +21,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from courses.models import Enrolment
+from courses.resources import RosterUploadStorage
+from courses.roster_views import UPLOAD_DIR
 from tests.factories import PASSWORD, valid_id_number
 from tests.workbook_corpus import Formula, Sheet, compound_file, encrypted_workbook, legacy_xls, package
 
@@ -109,6 +112,17 @@ CASES = {
         compound_file({"WordDocument": b"\0" * 10}), refused="文件不是有效的 .xlsx 工作簿"
     ),
 }
+
+
+@pytest.fixture(autouse=True)
+def _uploads_left_behind():
+    """Previews keep their upload for the confirm step (in the test run's in-memory storage, shared by all
+    tests): remove them, as other tests check that refused uploads are not kept."""
+    yield
+    for folder in (RosterUploadStorage.folder, UPLOAD_DIR):
+        if default_storage.exists(folder):
+            for name in default_storage.listdir(folder)[1]:
+                default_storage.delete(f"{folder}/{name}")
 
 
 def _command(path, programme, organiser, sheet, capsys) -> tuple[dict, int]:
