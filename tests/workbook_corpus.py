@@ -60,6 +60,17 @@ def _cell(ref: str, value, strings: str, table: list[str], p: str) -> str:
     return f'<{p}c r="{ref}" t="s"><{p}v>{len(table) - 1}</{p}v></{p}c>'
 
 
+def _shared_string(text: str, strings: str, p: str) -> str:
+    if strings != "rich" or len(text) < 2:
+        return f"<{p}si><{p}t>{escape(text)}</{p}t></{p}si>"
+    # Excel's rich text: runs with their own formatting, and a phonetic guide that is not part of the text.
+    return (
+        f'<{p}si><{p}r><{p}rPr><{p}b/><{p}sz val="11"/></{p}rPr><{p}t>{escape(text[0])}</{p}t></{p}r>'
+        f'<{p}r><{p}t xml:space="preserve">{escape(text[1:])}</{p}t></{p}r>'
+        f'<{p}rPh sb="0" eb="1"><{p}t>ピン</{p}t></{p}rPh><{p}phoneticPr fontId="1"/></{p}si>'
+    )
+
+
 def _true_dimension(sheet: Sheet) -> str:
     last_row = sheet.first_row + len(sheet.rows) - 1
     last_col = max((len(row) for row in sheet.rows), default=1)
@@ -111,7 +122,7 @@ def _chartsheet_xml(main: str, rels: str) -> str:
 def package(
     sheets: list[Sheet],
     *,
-    strings: str = "shared",  # shared / inline
+    strings: str = "shared",  # shared / inline / rich (shared, as runs with a phonetic guide)
     prefix: str = "",  # e.g. "x": every element of the sheets written as <x:c>
     strict: bool = False,
     shared_strings_part: str = "sharedStrings.xml",  # the name in the zip; the references say sharedStrings.xml
@@ -141,7 +152,7 @@ def package(
         state = f' state="{sheet.state}"' if sheet.state != "visible" else ""
         sheet_entries.append(f'<sheet name="{escape(sheet.name)}" sheetId="{index}"{state} r:id="{rid}"/>')
     if table:
-        items = "".join(f"<{p}si><{p}t>{escape(text)}</{p}t></{p}si>" for text in table)
+        items = "".join(_shared_string(text, strings, p) for text in table)
         ns = f'xmlns:{prefix}="{main}"' if prefix else f'xmlns="{main}"'
         parts[f"xl/{shared_strings_part}"] = (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'

@@ -80,6 +80,12 @@ CASES = {
     # What is written, read right.
     "Strict Open XML": lambda: Case(package([roster(merges=("A1:E1",))], strict=True)),
     "inline strings with a namespace prefix": lambda: Case(package([roster()], strings="inline", prefix="x")),
+    "rich strings with phonetic guides and a prefix": lambda: Case(package([roster()], strings="rich", prefix="x")),
+    "1904 date system (Excel for Mac)": lambda: Case(package([roster()], date1904=True)),
+    "header typed beyond column IV": lambda: Case(
+        package([Sheet("名单", [TITLE, ["姓名", *[None] * 300, "身份证号"], ["王永浩", *[None] * 300, IDS[0]]])]),
+        refused="表头（第 2 行）的“身份证号”在 KP 列，名单的各列应在前 256 列（A–IV 列）之内",
+    ),
     "capitalised part name xl/SharedStrings.xml": lambda: Case(
         package([roster()], shared_strings_part="SharedStrings.xml")
     ),
