@@ -42,6 +42,7 @@ class Sheet:
     merges: tuple[str, ...] = ()
     extra_cells: tuple[tuple[str, str], ...] = ()  # (coordinate, text) written after the rows, e.g. ("XFD7", "x")
     styled_empty_rows_to: int = 0  # WPS for Mac: formatted empty rows down to this row
+    styled_empty_cells: int = 1  # … each with this many formatted empty cells
     chart: bool = False  # a chart sheet (no cells)
 
 
@@ -101,8 +102,10 @@ def _worksheet_xml(sheet: Sheet, strings: str, table: list[str], p: str, main: s
             continue
         hidden = ' hidden="1"' if number in sheet.hidden_rows else ""
         parts.append(f'<{p}row r="{number}"{hidden}>{cells}</{p}row>')
+    letters = [get_column_letter(c) for c in range(1, sheet.styled_empty_cells + 1)]
     for number in range(max(last, max(extra, default=0)) + 1, sheet.styled_empty_rows_to + 1):
-        parts.append(f'<{p}row r="{number}" s="1" customFormat="1"><{p}c r="A{number}" s="1"/></{p}row>')
+        cells = "".join(f'<{p}c r="{letter}{number}" s="1"/>' for letter in letters)
+        parts.append(f'<{p}row r="{number}" s="1" customFormat="1">{cells}</{p}row>')
     parts.append(f"</{p}sheetData>")
     if sheet.merges:
         parts.append(f'<{p}mergeCells count="{len(sheet.merges)}">')
