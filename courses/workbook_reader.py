@@ -636,7 +636,20 @@ def read_sheet(
         raise refusal_for_unexpected(error) from error
     try:
         worksheet = choose_worksheet(workbook, sheet)
-        return read_rows(workbook, worksheet, max_rows=max_rows, width_from=width_from)
+
+        def width_naming_the_sheet(rows: list[tuple]) -> int:
+            # No header on the sheet read: say which one it was and which others there are.
+            try:
+                return width_from(rows)
+            except WorkbookRefused as refused:
+                if len(workbook.sheetnames) < 2:
+                    raise
+                raise WorkbookRefused(
+                    f"{refused}（读取的是工作表“{worksheet.title}”；工作簿中的工作表：{sheet_choices(workbook)}。"
+                    "如名单在其他工作表，请填写工作表名称。）"
+                ) from refused
+
+        return read_rows(workbook, worksheet, max_rows=max_rows, width_from=width_naming_the_sheet)
     except WorkbookRefused:
         raise
     except Exception as error:

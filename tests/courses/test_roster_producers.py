@@ -93,6 +93,13 @@ CASES = {
     "hidden first sheet (dropdown lists)": lambda: Case(
         package([Sheet("下拉选项", [["魏都区"], ["建安区"]], state="hidden"), roster()])
     ),
+    "the roster on a later sheet, not named": lambda: Case(
+        package([Sheet("填表说明", [["请按模板填写"]]), Sheet("下拉选项", [["魏都区"]], state="hidden"), roster()]),
+        refused="（读取的是工作表“填表说明”；工作簿中的工作表：填表说明、下拉选项（隐藏）、名单。如名单在其他工作表，请填写工作表名称。）",
+    ),
+    "the roster on a later sheet, named": lambda: Case(
+        package([Sheet("填表说明", [["请按模板填写"]]), roster()]), sheet="名单"
+    ),
     "chart sheet first": lambda: Case(package([Sheet("图表1", chart=True), roster()])),
     "--sheet naming a chart sheet": lambda: Case(
         package([Sheet("图表1", chart=True), roster()]), sheet="图表1", refused="“图表1”是图表工作表"
