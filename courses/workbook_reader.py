@@ -385,9 +385,22 @@ class _Reader(ExcelReader):
         self.shared_strings = []
 
 
+# Other spreadsheets in a zip, renamed to .xlsx: recognised by a part only they have.
+_OTHER_PACKAGES = {
+    "xl/workbook.bin": "这是 Excel 二进制工作簿（.xlsb），系统只读取 .xlsx。",
+    "content.xml": "这是 OpenDocument 表格（.ods，LibreOffice/WPS 可保存此格式），系统只读取 .xlsx。",
+    "index/document.iwa": "这是 Numbers 表格，系统只读取 .xlsx。",
+}
+
+
 def open_workbook(data: bytes):
     """The workbook in openpyxl's read-only mode (worksheets are read on demand, not here)."""
-    reader = _Reader(_Package(data))
+    package = _Package(data)
+    if "xl/workbook.xml" not in package._by_lower:
+        for part, message in _OTHER_PACKAGES.items():
+            if part in package._by_lower:
+                raise WorkbookRefused(f"{message}请在原软件中“另存为”或“导出”为 Excel 工作簿（*.xlsx）后再上传。")
+    reader = _Reader(package)
     reader.read()
     return reader.wb
 
@@ -581,12 +594,12 @@ def check_upload(data: bytes, *, filename: str = "") -> None:
     max_bytes = settings.ROSTER_MAX_BYTES
     if filename and not filename.lower().endswith(".xlsx"):
         raise WorkbookRefused("只支持 .xlsx 文件：请在 Excel 或 WPS 中“另存为”Excel 工作簿（*.xlsx）后再上传。")
+    if data.startswith(OLE_MAGIC):  # before the size: "it has a password" is the more useful answer
+        check_ole(data)
     if len(data) > max_bytes:
         raise WorkbookRefused(
             f"文件过大（{len(data) / 1048576:.1f} MB），上限为 {max_bytes / 1048576:.0f} MB。请拆分后分批导入。"
         )
-    if data.startswith(OLE_MAGIC):
-        check_ole(data)
     if not data.startswith(b"PK"):
         raise WorkbookRefused(REFUSED_NOT_XLSX)
     try:

@@ -188,6 +188,15 @@ def package(
     return buffer.getvalue()
 
 
+def zip_of(parts: dict[str, bytes]) -> bytes:
+    """Any zip package, e.g. an .ods or an .xlsb renamed to .xlsx."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
 # ------------------------------------------------------------------------------------------ OLE2 containers
 
 _END, _FREE, _FAT_SECTOR = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD

@@ -24,7 +24,7 @@ from courses.models import Enrolment
 from courses.resources import RosterUploadStorage
 from courses.roster_views import UPLOAD_DIR
 from tests.factories import PASSWORD, valid_id_number
-from tests.workbook_corpus import Formula, Sheet, compound_file, encrypted_workbook, legacy_xls, package
+from tests.workbook_corpus import Formula, Sheet, compound_file, encrypted_workbook, legacy_xls, package, zip_of
 
 HEADERS = ["姓名", "身份证号", "手机号", "学校", "区县"]
 IDS = [valid_id_number(n) for n in range(641, 646)]
@@ -121,6 +121,14 @@ CASES = {
     # Not a workbook we can read, said so.
     "encrypted workbook (用密码进行加密)": lambda: Case(encrypted_workbook(), refused="该工作簿设置了打开密码"),
     "old .xls renamed to .xlsx": lambda: Case(legacy_xls(), refused="旧版 Excel 97-2003 工作簿（.xls）"),
+    "LibreOffice .ods renamed to .xlsx": lambda: Case(
+        zip_of({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<office:document/>"}),
+        refused="这是 OpenDocument 表格（.ods",
+    ),
+    "Excel binary workbook .xlsb renamed to .xlsx": lambda: Case(
+        zip_of({"[Content_Types].xml": b"<Types/>", "xl/workbook.bin": b"\x83\x01\x00"}),
+        refused="这是 Excel 二进制工作簿（.xlsb）",
+    ),
     "another OLE file (a .doc)": lambda: Case(
         compound_file({"WordDocument": b"\0" * 10}), refused="文件不是有效的 .xlsx 工作簿"
     ),
