@@ -1,20 +1,23 @@
 """Reading an uploaded .xlsx as a person sees it in Excel or WPS, in memory bounded by the cells present.
 
-openpyxl stays the reader: it reads the workbook (sheet list and states, shared strings, styles, the
-1904 date system) and parses every cell. What this module adds is not trusting what a file says
-about itself:
+openpyxl stays the reader: it reads the workbook (sheet list and states, styles, the 1904 date system)
+and parses every cell's value (shared, inline and rich strings, numbers, dates). What this module adds
+is not trusting what a file says about itself:
 
 - the package: an OLE container is an encrypted workbook (Excel's 用密码进行加密) or an old .xls and is
-  refused as such; part names are matched case-insensitively, as the packaging standard (OPC) says;
-  a Strict Open XML package is read through a stream that translates its namespaces and relationship
-  types to the transitional ones (byte for byte, as openpyxl reads each part: nothing is copied);
+  refused as such (so are .ods, .xlsb and Numbers packages renamed to .xlsx); part names are matched
+  case-insensitively, as the packaging standard (OPC) says; a Strict Open XML package is read through a
+  stream that translates its namespaces and relationship types to the transitional ones as openpyxl
+  reads each part (nothing is copied);
 - the sheet: the first *visible* worksheet unless one is named; chart sheets and hidden sheets are
   named as such in the choices;
-- the cells: the sheet XML is read to its end, never as far as its declared <dimension>; cells without
-  a value (formatting only) are skipped before any work; only the columns up to the header's last
-  recognised one are kept once the header rows have been read; merges are applied only within the
-  kept columns and the rows read; rows hidden by the author or a filter are reported; a formula saved
-  without its result is a FormulaWithoutValue, never a blank.
+- the cells: the sheet XML is read to its end, never as far as its declared <dimension>; cells and rows
+  without a value (formatting only) are dropped from the bytes before parsing; only the columns up to
+  the header's last recognised one are kept once the header rows have been read; merges are applied
+  only within the kept columns and the rows read; rows hidden by the author or a filter are reported;
+  a formula saved without its result is a FormulaWithoutValue, never a blank;
+- speed: the sheet is parsed by the standard library's C parser (a DOCTYPE is refused, as defusedxml
+  would) and the shared strings are collected by a parser target, not an element per string.
 """
 
 import io
