@@ -183,17 +183,16 @@ def _parse_row(number: int, raw: tuple, columns: dict[str, int], header_text) ->
         (header_text(key), f"{coordinate} 单元格的公式没有计算结果，请在 Excel/WPS 中打开并保存后再上传。")
         for key, coordinate in unknown.items()
     )
-    if "name" in unknown:
-        pass
-    elif not name:
-        errors.append((header_text("name"), "姓名不能为空。"))
-    elif len(name) > 50:
-        errors.append((header_text("name"), "姓名过长（最多50个字符）。"))
+    if "name" not in unknown:
+        if not name:
+            errors.append((header_text("name"), "姓名不能为空。"))
+        elif len(name) > 50:
+            errors.append((header_text("name"), "姓名过长（最多50个字符）。"))
 
     raw_id = cell("id_number")
     id_number = ""
     if "id_number" in unknown:
-        pass
+        pass  # reported above as a formula without its result, not as an empty cell
     elif isinstance(raw_id, int | float) or _SCIENTIFIC.match(_text(raw_id)):
         errors.append(
             (

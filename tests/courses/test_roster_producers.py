@@ -57,6 +57,7 @@ def _formula_roster() -> Sheet:
     rows = [TITLE, HEADERS, *TEACHERS]
     rows[3] = [*TEACHERS[1][:4], Formula("VLOOKUP(D4,学校!A:B,2,0)")]  # row 4: 区县 by a formula, no result
     rows[4] = [*TEACHERS[2][:4], Formula('IF(D5="","","禹州市")', cached="禹州市")]  # row 5: result stored
+    rows[5] = [TEACHERS[3][0], Formula("CONCATENATE(G6,H6)"), *TEACHERS[3][2:]]  # row 6: the ID by a formula
     return Sheet("名单", rows, merges=("A1:E1",))
 
 
@@ -109,7 +110,12 @@ CASES = {
     ),
     # What a person sees, or is told.
     "formula without a stored result": lambda: Case(
-        package([_formula_roster()]), new=4, errors={(4, "区县", FORMULA_MESSAGE)}
+        package([_formula_roster()]),
+        new=3,
+        errors={
+            (4, "区县", FORMULA_MESSAGE),
+            (6, "身份证号", "B6 单元格的公式没有计算结果，请在 Excel/WPS 中打开并保存后再上传。"),
+        },
     ),
     "hidden rows (hidden by hand or by a filter)": lambda: Case(
         package([roster(hidden_rows=(4, 6))]), notices=(HIDDEN_NOTICE,)
