@@ -6,6 +6,10 @@ WPS, LibreOffice, Gnumeric, Google Sheets, Numbers, Tencent Docs and other syste
 is too small, too large or reaches XFD, inline strings, namespace prefixes, hidden sheets, formulas
 without a stored result, capitalised part names, chart sheets, Strict namespaces.
 `compound_file()` writes an OLE2 container (what Excel writes for 用密码进行加密, and old .xls).
+
+Checked while writing it: olefile reads these containers' directories as written, and the reader's
+ole_stream_names reads the container msoffcrypto-tool 6.1 writes when encrypting a workbook (mini
+streams, the \x06DataSpaces storages) — neither tool is a dependency of the project.
 """
 
 import io
