@@ -33,8 +33,9 @@ from xml.etree.ElementTree import XMLParser, iterparse
 from django.conf import settings
 from openpyxl.chartsheet import Chartsheet
 from openpyxl.reader.excel import ExcelReader
-from openpyxl.utils import get_column_letter, range_boundaries
-from openpyxl.worksheet._reader import FORMULA_TAG, ROW_TAG, VALUE_TAG, WorkSheetParser
+from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._reader import FORMULA_TAG, ROW_TAG, VALUE_TAG, WorkSheetParser, _cast_number
 from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 
 logger = logging.getLogger(__name__)
@@ -368,8 +369,30 @@ def read_shared_strings(source) -> list[str]:
     return parser.close()
 
 
+class _SheetOnDemand(ReadOnlyWorksheet):
+    """openpyxl's read-only sheet without its size: it reads up to the <dimension> to learn it, and a sheet
+    without one (Google Sheets, other systems' exports) to its very end — every sheet, when the workbook is
+    opened. The size is never used here."""
+
+    def _get_size(self):
+        pass
+
+
 class _Reader(ExcelReader):
-    """openpyxl's reader over our _Package instead of a plain ZipFile, with a leaner shared-string reader."""
+    """openpyxl's reader over our _Package instead of a plain ZipFile, with a leaner shared-string reader and
+    sheets that are not read until one is chosen."""
+
+    def read_worksheets(self):
+        # ExcelReader.read_worksheets' read-only branch, with _SheetOnDemand.
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target not in self.valid_files:
+                continue
+            if "chartsheet" in rel.Type:
+                self.read_chartsheet(sheet, rel)
+                continue
+            worksheet = _SheetOnDemand(self.wb, sheet.name, rel.target, self.shared_strings)
+            worksheet.sheet_state = sheet.state
+            self.wb._sheets.append(worksheet)
 
     def read_strings(self):
         part = self.package.find(SHARED_STRINGS)
@@ -456,6 +479,41 @@ class _CellParser(WorkSheetParser):
         return cell
 
 
+class _PlainCells:
+    """The two kinds of cell that make up almost every roster, read without openpyxl's general parser (a
+    third of the time per cell): a shared string (t="s") and a number without a date style, each one <v>
+    and an r attribute. Anything else answers (None, None) and goes to WorkSheetParser.parse_cell, whose
+    values these match (tests/courses/test_roster_producers.py reads every kind through both)."""
+
+    def __init__(self, parser: WorkSheetParser):
+        self._parser = parser
+        self._strings = parser.shared_strings
+        self._dates = {str(style) for style in parser.date_formats}
+        self._columns: dict[str, int] = {}
+
+    def __call__(self, cell) -> tuple:
+        reference = cell.get("r")
+        if reference is None or len(cell) != 1:
+            return None, None
+        child = cell[0]
+        if child.tag != VALUE_TAG:
+            return None, None
+        kind = cell.get("t")
+        text = child.text
+        if kind == "s" and text:
+            value = self._strings[int(text)]
+        elif kind in (None, "n") and text and cell.get("s") not in self._dates:
+            value = _cast_number(text)
+        else:
+            return None, None
+        letters = reference.rstrip("0123456789")
+        column = self._columns.get(letters)
+        if column is None:
+            column = self._columns[letters] = column_index_from_string(letters)
+        self._parser.col_counter = column
+        return value, column
+
+
 def _row_number(attribute: str | None, previous: int) -> int:
     if attribute is None:
         return previous + 1
@@ -499,6 +557,7 @@ def read_rows(
         timedelta_formats=workbook._timedelta_formats,
     )
     parse_cell = parser.parse_cell
+    plain = _PlainCells(parser)
     rows: list[tuple] = []
     hidden: set[int] = set()
     merges: list[str] = []
@@ -521,8 +580,10 @@ def read_rows(
                         if cell.get("r") is None:
                             parser.col_counter += 1
                         continue
-                    parsed = parse_cell(cell)
-                    value, column = parsed["value"], parsed["column"]
+                    value, column = plain(cell)
+                    if column is None:  # anything but a plain shared string or number: openpyxl's parser
+                        parsed = parse_cell(cell)
+                        value, column = parsed["value"], parsed["column"]
                     if value is None or column > limit:
                         continue
                     if column > len(values):
