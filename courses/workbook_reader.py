@@ -312,13 +312,51 @@ class _Package(zipfile.ZipFile):
             return io.BufferedReader(_Rewritten(stream, strict_to_transitional))
         return stream
 
-    def open_sheet(self, name: str):
-        """A worksheet part without its formatting-only cells and rows (and translated if Strict)."""
-        stream = super().open(name)
-        rewrite = (
-            (lambda xml: drop_formatting_only(strict_to_transitional(xml))) if self.strict else drop_formatting_only
-        )
-        return io.BufferedReader(_Rewritten(stream, rewrite), 1 << 16)
+    def open_sheet(self, name: str, rewrite: "SheetRewrite"):
+        """A worksheet part through rewrite (formatting-only cells dropped, columns cut, Strict translated)."""
+        rewrite.strict = self.strict
+        return io.BufferedReader(_Rewritten(super().open(name), rewrite), 1 << 16)
+
+
+def _letters_pattern(width: int) -> bytes:
+    """A regex matching the column letters of columns 1..width (width ≤ 702, i.e. at most two letters)."""
+    if width < 26:
+        return b"[A-" + bytes([64 + width]) + b"]"
+    parts = [b"[A-Z]"]
+    full, rest = divmod(width - 26, 26)
+    if full:
+        parts.append(b"[A-" + bytes([64 + full]) + b"][A-Z]")
+    if rest:
+        parts.append(bytes([65 + full]) + b"[A-" + bytes([64 + rest]) + b"]")
+    return b"|".join(parts)
+
+
+class SheetRewrite:
+    """What a sheet's bytes go through before the XML parser sees them.
+
+    Formatting-only cells and rows are dropped; Strict namespaces translated; and once the kept width is
+    known (after the header rows), every cell right of it is dropped too — a regex on whole elements, so
+    that neither the parser nor Python spends anything on them (a cell not matched, e.g. split between
+    two chunks or with r not first, is simply parsed and cut as before).
+    """
+
+    def __init__(self):
+        self.strict = False
+        self._beyond = None
+
+    def keep_columns(self, width: int) -> None:
+        if 0 < width <= MAX_KEPT_COLUMNS:
+            self._beyond = re.compile(
+                rb'<(?:\w+:)?c\s+r="(?!(?:' + _letters_pattern(width) + rb")[0-9])[A-Z]{1,3}[0-9]+\"[^<>]*?"
+                rb"(?:/>|>.*?</(?:\w+:)?c>)",
+                re.DOTALL,
+            )
+
+    def __call__(self, xml: bytes) -> bytes:
+        if self.strict:
+            xml = strict_to_transitional(xml)
+        xml = drop_formatting_only(xml)
+        return self._beyond.sub(b"", xml) if self._beyond is not None else xml
 
 
 class _StringTable:
@@ -514,6 +552,10 @@ class _PlainCells:
         return value, column
 
 
+def _in_words(count: int) -> str:
+    return f"{count // 10000} 万" if count >= 10000 and count % 10000 == 0 else f"{count} "
+
+
 def _row_number(attribute: str | None, previous: int) -> int:
     if attribute is None:
         return previous + 1
@@ -563,9 +605,11 @@ def read_rows(
     merges: list[str] = []
     width: int | None = None
     limit = MAX_EXCEL_COLUMN
-    counted = 0
+    counted = cells = 0
     number = 0
-    with workbook._archive.open_sheet(worksheet._worksheet_path) as source:
+    max_cells = settings.ROSTER_MAX_CELLS  # bounds the time of the largest file whatever its shape
+    rewrite = SheetRewrite()
+    with workbook._archive.open_sheet(worksheet._worksheet_path, rewrite) as source:
         for _event, element in iterparse(source):
             tag = element.tag
             if tag == ROW_TAG:
@@ -573,6 +617,7 @@ def read_rows(
                 if width is None and number > header_rows:
                     width = limit = max(0, min(width_from(rows), MAX_EXCEL_COLUMN))
                     rows = [row[:width] for row in rows]
+                    rewrite.keep_columns(width)
                 parser.row_counter, parser.col_counter = number, 0
                 values: list = []
                 for cell in element:
@@ -593,6 +638,12 @@ def read_rows(
                         values[column - 1] = value
                 if values:
                     counted += 1
+                    cells += len(values)
+                    if cells > max_cells:
+                        raise WorkbookRefused(
+                            f"工作表“{worksheet.title}”的数据超过 {_in_words(max_cells)}个单元格（读到第 {number} 行），"
+                            "请删去不需要的列，或拆分后分批导入。"
+                        )
                     if counted > max_rows + 50:
                         raise WorkbookRefused(
                             f"工作表“{worksheet.title}”超过上限 {max_rows} 行（读到第 {number} 行），请拆分后分批导入。"

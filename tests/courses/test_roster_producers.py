@@ -15,6 +15,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.test import override_settings
 from django.urls import reverse
 from django.utils.html import escape
 from rest_framework.test import APIClient
@@ -286,3 +287,19 @@ def test_an_unexpected_failure_while_reading_is_a_refusal_with_a_logged_referenc
     path.write_bytes(broken)
     result, code = _command(path, programme, organiser, "", capsys)
     assert code == 1 and "读取文件时出错" in result["errors"][0]["message"]
+
+
+def test_too_many_cells_is_refused_on_the_page_and_by_the_command(client, organiser, programme, tmp_path, capsys):
+    data = package([roster()])  # 1 + 5 + 5 × 5 cells
+    path = tmp_path / "名单.xlsx"
+    path.write_bytes(data)
+    expected = "工作表“名单”的数据超过 30 个单元格（读到第 7 行），请删去不需要的列，或拆分后分批导入。"
+    with override_settings(ROSTER_MAX_CELLS=30):
+        client.login(username=organiser.username, password=PASSWORD)
+        page = client.post(
+            reverse("courses:roster_upload", args=[programme.code]), {"file": SimpleUploadedFile("名单.xlsx", data)}
+        )
+        result, code = _command(path, programme, organiser, "", capsys)
+    assert page.status_code == 400 and page.context["error"] == expected
+    assert code == 1 and result["errors"][0]["message"] == expected
+    assert not Enrolment.objects.exists()

@@ -193,6 +193,8 @@ TRAINING_BUREAU_NAME = "许昌市教育局"
 ROSTER_MAX_BYTES = int(os.environ.get("ROSTER_MAX_BYTES", 10 * 1024 * 1024))
 ROSTER_MAX_ROWS = int(os.environ.get("ROSTER_MAX_ROWS", 50_000))
 ROSTER_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("ROSTER_MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024))
+# Cells kept from a sheet (values within the header's columns, rows × columns): 50,000 rows of 20 columns.
+ROSTER_MAX_CELLS = int(os.environ.get("ROSTER_MAX_CELLS", 1_000_000))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
