@@ -89,6 +89,10 @@ RosterResultSerializer = inline_serializer(
             ),
             help_text="已有教师的姓名、手机号、学校、区县与名单不同之处：只提示，不写入。",
         ),
+        "notices": serializers.ListField(
+            child=serializers.CharField(),
+            help_text="无需修改但应知道的情况，如 Excel 中被隐藏、已一并导入的行",
+        ),
     },
 )
 

@@ -53,7 +53,7 @@ def test_messy_but_valid_roster_is_read_and_imported(organiser, programme):
     )
     report = roster_preview(actor=organiser, programme=programme, data=data, filename="名单.xlsx")
     assert report.header_row == 3
-    assert report.as_dict() == {"new": 3, "updated": 0, "unchanged": 0, "errors": [], "differences": []}
+    assert report.as_dict() == {"new": 3, "updated": 0, "unchanged": 0, "errors": [], "differences": [], "notices": []}
     roster_commit(actor=organiser, programme=programme, data=data)
     wang = User.objects.get(id_number=ID1)
     assert wang.name == "王永浩" and wang.mobile == "13911110000" and wang.role == Role.TEACHER
@@ -122,7 +122,7 @@ def test_same_file_twice_writes_nothing_the_second_time(organiser, programme):
     assert first["new"] == 2
     snapshot = list(User.objects.order_by("pk").values()), list(Enrolment.objects.order_by("pk").values())
     second = roster_commit(actor=organiser, programme=programme, data=data).as_dict()
-    assert second == {"new": 0, "updated": 0, "unchanged": 2, "errors": [], "differences": []}
+    assert second == {"new": 0, "updated": 0, "unchanged": 2, "errors": [], "differences": [], "notices": []}
     assert (list(User.objects.order_by("pk").values()), list(Enrolment.objects.order_by("pk").values())) == snapshot
 
 
@@ -292,6 +292,6 @@ def test_template_round_trip(client, organiser, programme):
     assert [c.value for c in sheet[3]] == ["姓名", "身份证号", "手机号", "学校/单位", "区县", "学科", "职称"]
     assert sheet["B4"].number_format == "@" and sheet["B5"].number_format == "@"
     assert sheet["A4"].value.startswith("示例")
-    # The untouched template imports nothing and reports no error.
-    report = roster_preview(actor=organiser, programme=programme, data=response.content)
-    assert report.as_dict() == {"new": 0, "updated": 0, "unchanged": 0, "errors": [], "differences": []}
+    # The untouched template has no teacher below its header (the example row is skipped), and says so.
+    with pytest.raises(WorkbookRefused, match="第 3 行是表头，但表头下面没有教师数据"):
+        roster_preview(actor=organiser, programme=programme, data=response.content)
