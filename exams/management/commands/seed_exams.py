@@ -1,26 +1,24 @@
 import datetime
-import json
-from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from courses.models import Programme
+from exams.bank import bank_load
 from exams.models import Quiz, ReviewPolicy
-from exams.services import question_bank_load
 
 
 class Command(BaseCommand):
-    help = "载入 fixtures/questions/law_questions.json 题库，并为演示项目创建测试。重复运行不会改变数据。"
+    help = "载入 fixtures/questions/bank/ 题库（按编号新增或更新），并为演示项目创建测试。重复运行不会改变数据。"
 
     def add_arguments(self, parser):
         parser.add_argument("--no-demo-quizzes", action="store_true", help="只载入题库")
 
     def handle(self, *args, **options):
-        path = Path(settings.BASE_DIR) / "fixtures" / "questions" / "law_questions.json"
-        created = question_bank_load(items=json.loads(path.read_text(encoding="utf-8")))
-        self.stdout.write(f"题库：新增 {created} 题。")
+        counts = bank_load()
+        self.stdout.write(
+            f"题库：新增 {counts['new']} 题，更新 {counts['updated']} 题，未变 {counts['unchanged']} 题。"
+        )
         if options["no_demo_quizzes"]:
             return
         for code, title, opens, closes in [
