@@ -416,6 +416,8 @@ class QuestionAdmin(RoleAccessMixin, QuestionImportExportMixin, admin.ModelAdmin
                 key=lambda f: f.cleaned_data.get("position") or 0,
             )
         ]
+        for formset in formsets:  # not saved: question_revise writes the options; the change message reads these
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         data = form.cleaned_data
         original = Question.objects.get(pk=form.instance.pk)
         revised = question_revise(

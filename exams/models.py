@@ -177,7 +177,9 @@ class Quiz(models.Model):
         else:
             unknown = [str(law) for law in self.laws if law not in known]
             if unknown:
-                errors["laws"] = f"未知的法律：{'、'.join(unknown)}。可选：{'、'.join(Law.objects.values_list('name', flat=True))}。"
+                errors["laws"] = (
+                    f"未知的法律：{'、'.join(unknown)}。可选：{'、'.join(Law.objects.values_list('name', flat=True))}。"
+                )
         rule_problems = draw_rules_problems(self.draw_rules, known_laws=known)
         if rule_problems:
             errors["draw_rules"] = rule_problems

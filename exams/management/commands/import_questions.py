@@ -18,7 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--sheet", help="工作表名称（默认第一个）")
         parser.add_argument("--dry-run", action="store_true", help="只检查、预览，不写入")
         parser.add_argument(
-            "--json", action="store_true", help='输出一个 JSON 对象：{"new": n, "updated": n, "unchanged": n, "errors": [...]}'
+            "--json",
+            action="store_true",
+            help='输出一个 JSON 对象：{"new": n, "updated": n, "unchanged": n, "errors": [...]}',
         )
 
     def handle(self, *args, **options):
@@ -31,7 +33,12 @@ class Command(BaseCommand):
         except QuestionImportHasErrors as refused:
             report = refused.report
         except WorkbookRefused as error:
-            result = {"new": 0, "updated": 0, "unchanged": 0, "errors": [{"row": None, "column": "", "message": str(error)}]}
+            result = {
+                "new": 0,
+                "updated": 0,
+                "unchanged": 0,
+                "errors": [{"row": None, "column": "", "message": str(error)}],
+            }
             self._print(result, options["json"], dry_run=options["dry_run"])
             raise SystemExit(1) from error
         result = report.as_dict()
