@@ -37,6 +37,7 @@ from .services import CODE_PATTERN, TRUE_FALSE, question_create, question_proble
 CODE, KIND, LAW, REVISION, ARTICLE, DIFFICULTY, STEM, ANSWER, EXPLANATION = (
     "code", "kind", "law", "revision", "article", "difficulty", "stem", "answer", "explanation",
 )  # fmt: skip
+ACTIVE = "active"  # 启用: optional; the export writes it so that retired questions stay retired
 OPTIONS = "options"  # a problem about the set of options, shown under the first option column
 OPTION_LETTERS = "ABCDEF"  # the template and the export have at least these; 选项G… are read too
 CANONICAL_HEADERS = {
@@ -49,6 +50,7 @@ CANONICAL_HEADERS = {
     STEM: "题干",
     ANSWER: "正确答案",
     EXPLANATION: "解析",
+    ACTIVE: "启用",
 }
 HEADER_ALIASES = {
     CODE: ("编号", "试题编号", "题目编号"),
@@ -60,6 +62,7 @@ HEADER_ALIASES = {
     STEM: ("题干", "题目", "试题", "题目内容", "试题内容"),
     ANSWER: ("正确答案", "答案", "标准答案", "参考答案"),
     EXPLANATION: ("解析", "答案解析", "试题解析"),
+    ACTIVE: ("启用", "是否启用"),
 }
 REQUIRED = (KIND, LAW, REVISION, STEM, ANSWER, EXPLANATION)
 _ALIAS_LOOKUP = {alias: key for key, aliases in HEADER_ALIASES.items() for alias in aliases}
@@ -81,6 +84,16 @@ DIFFICULTY_NAMES = {
 }
 _DIFFICULTY_LOOKUP = {name: level for level, names in DIFFICULTY_NAMES.items() for name in names}
 DIFFICULTY_LABELS = {1: "易", 2: "中", 3: "难"}
+_ACTIVE_WORDS = {
+    "是": True,
+    "启用": True,
+    "1": True,
+    "TRUE": True,
+    "否": False,
+    "停用": False,
+    "0": False,
+    "FALSE": False,
+}
 _TRUE_WORDS = ("正确", "对", "是", "√", "✓", "TRUE")
 _FALSE_WORDS = ("错误", "错", "否", "×", "✗", "FALSE")
 _ANSWER_SEPARATORS = re.compile(r"[\s,，、;；/|.]+")
@@ -142,6 +155,7 @@ class QuestionRow:
             "stem": self.values[STEM],
             "explanation": self.values[EXPLANATION],
             "options": self.options,
+            "is_active": self.values[ACTIVE],
         }
 
 
@@ -345,6 +359,10 @@ def _parse_row(number: int, raw: tuple, report: QuestionReport) -> QuestionRow |
     if difficulty is None:
         refuse(DIFFICULTY, f"难度“{difficulty_text}”无法识别：请填 1、2、3 或 易、中、难（不填为“中”）。")
     explanation = _free_text(cell(report.columns.get(EXPLANATION)))
+    active_text = _code(cell(report.columns.get(ACTIVE))).upper()
+    active = _ACTIVE_WORDS.get(active_text) if active_text else None
+    if active_text and active is None:
+        refuse(ACTIVE, f"启用“{active_text}”无法识别：请填 是 或 否（不填：新题启用，已有试题不变）。")
 
     # The options as in the file, by letter; a true/false question may leave A and B empty.
     texts = {letter: _free_text(cell(index)) for letter, index in sorted(report.option_columns.items())}
@@ -408,9 +426,24 @@ def _parse_row(number: int, raw: tuple, report: QuestionReport) -> QuestionRow |
         STEM: stem,
         EXPLANATION: explanation,
         ANSWER: _code(answer_raw),
+        ACTIVE: active,
     }
     row = QuestionRow(row=number, raw=raw, values=values, options=options, letters=filled)
-    order = [CODE, KIND, LAW, REVISION, ARTICLE, DIFFICULTY, STEM, *sorted(texts), OPTIONS, ANSWER, EXPLANATION, ""]
+    order = [
+        CODE,
+        KIND,
+        LAW,
+        REVISION,
+        ARTICLE,
+        DIFFICULTY,
+        STEM,
+        *sorted(texts),
+        OPTIONS,
+        ANSWER,
+        EXPLANATION,
+        ACTIVE,
+        "",
+    ]
     for key in sorted(errors, key=order.index):
         row.errors.extend((report.column_header(key) if key else "", message) for message in errors[key])
     return row
@@ -531,6 +564,8 @@ def _compare_with_bank(report: QuestionReport) -> None:
             ours["法律"], theirs["法律"] = row.values[LAW], question.law_id
         if row.values[CODE] and stem_key(question.stem) != stem_key(row.values[STEM]):
             ours["题干"], theirs["题干"] = stem_key(row.values[STEM]), stem_key(question.stem)
+        if row.values[ACTIVE] is not None and row.values[ACTIVE] != question.is_active:
+            ours["启用"], theirs["启用"] = row.values[ACTIVE], question.is_active
         row.differs = [name for name in ours if ours[name] != theirs.get(name)]
         row.bank_inactive = not question.is_active
         if row.values[CODE] and row.differs:
@@ -597,6 +632,7 @@ def template_headers(option_count: int = len(OPTION_LETTERS)) -> list[str]:
         *(f"选项{letter}" for letter in letters),
         CANONICAL_HEADERS[ANSWER],
         CANONICAL_HEADERS[EXPLANATION],
+        CANONICAL_HEADERS[ACTIVE],
     ]
 
 
@@ -630,6 +666,7 @@ def questions_workbook(questions=None) -> bytes:
                 *texts,
                 _answer(question, options),
                 question.explanation,
+                "是" if question.is_active else "否",
             ]
         )
     text_columns = [h for h in headers if h.startswith("选项")] + ["编号", "版本", "条款", "正确答案"]
@@ -656,7 +693,7 @@ def template_workbook() -> bytes:
             + "、".join(law_names)
             + "；版本如“2021年修订”；条款不确定时留空，不要猜测条号；难度填 1、2、3 或 易、中、难（不填为“中”）；"
             "正确答案填选项字母，如 A 或 ACD；判断题的选项A、B可留空（即“正确”“错误”），答案可填“正确”或“错误”；"
-            "解析必填，写明依据。填了编号的行按编号更新试题（已有教师作答的试题会保存为新版本，旧的作答仍显示旧版本）；"
+            "解析必填，写明依据。启用可不填（新题启用，已有试题不变），填“否”则该题不再被抽取。填了编号的行按编号更新试题（已有教师作答的试题会保存为新版本，旧的作答仍显示旧版本）；"
             "没填编号的行，同一法律下题干相同的题目视为已在题库中，不会重复导入，也不会被修改。"
             "以“示例”开头的题干不会导入，可删除该行。"
         ]

@@ -113,9 +113,9 @@ def _write_options(question: Question, options: list[tuple[str, bool]]) -> None:
 @transaction.atomic
 def question_create(
     *, law, revision, article, kind, difficulty, stem, explanation, options: list[tuple[str, bool]],
-    code: str = "", is_active: bool = True,
+    code: str = "", is_active: bool | None = True,
 ) -> Question:  # fmt: skip
-    """A new question (version 1). Without a code it gets the law's next one."""
+    """A new question (version 1). Without a code it gets the law's next one; is_active None means switched on."""
     problems = question_problems(law=law, kind=kind, options=options, stem=stem, explanation=explanation)
     if code and not CODE_PATTERN.match(code):
         problems.append(f"编号“{code}”格式不对：应为大写字母前缀、短横线和四位数字，如 JSF-0001。")
@@ -125,7 +125,7 @@ def question_create(
         raise ValidationError(problems)
     question = Question(
         code=code or question_code_next(law=law), law_id=law, revision=revision, article=article or "", kind=kind,
-        difficulty=difficulty, stem=stem.strip(), explanation=explanation.strip(), is_active=is_active,
+        difficulty=difficulty, stem=stem.strip(), explanation=explanation.strip(), is_active=is_active is not False,
     )  # fmt: skip
     question.full_clean()
     question.save()
