@@ -54,7 +54,7 @@ from .question_io import (
     template_headers,
     template_workbook,
 )
-from .services import QUESTION_FIELDS, question_problems, question_revise
+from .services import QUESTION_FIELDS, question_code_next, question_problems, question_revise
 
 
 class OptionInlineFormSet(forms.BaseInlineFormSet):
@@ -396,17 +396,12 @@ class QuestionAdmin(RoleAccessMixin, QuestionImportExportMixin, admin.ModelAdmin
 
     def save_model(self, request, obj, form, change):
         if not change:
+            obj.code = obj.code or question_code_next(law=obj.law_id)
             super().save_model(request, obj, form, change)
         # An edit is written in save_related, with its options, by question_revise.
 
     def save_related(self, request, form, formsets, change):
         if not change:
-            obj = form.instance
-            if not obj.code:
-                from .services import question_code_next
-
-                obj.code = question_code_next(law=obj.law_id)
-                obj.save(update_fields=["code"])
             return super().save_related(request, form, formsets, change)
         options = [
             (inline.cleaned_data["text"], inline.cleaned_data.get("is_correct", False))

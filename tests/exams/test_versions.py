@@ -173,3 +173,24 @@ def test_avoid_seen_draws_questions_the_teacher_was_not_given_before(organiser, 
     # Nothing unseen is left: the third attempt still gets its two questions.
     third = attempt_start(quiz=quiz, teacher=student)
     assert third.items.count() == 2
+
+
+def test_a_question_added_in_the_admin_gets_the_next_code_of_its_law(client, organiser):
+    teachers_right()  # JSF-0001
+    client.force_login(organiser)
+    options = [("正确", True), ("错误", False)]
+    data = {
+        "law": "教师法", "revision": "2009年修正", "article": "第八条", "kind": "truefalse", "difficulty": "1",
+        "stem": "教师应当关心、爱护全体学生，尊重学生人格。", "explanation": "解析：依据教师法第八条第四项。",
+        "is_active": "on", "options-TOTAL_FORMS": "2", "options-INITIAL_FORMS": "0",
+        "options-MIN_NUM_FORMS": "0", "options-MAX_NUM_FORMS": "1000",
+    }  # fmt: skip
+    for index, (text, correct) in enumerate(options):
+        data.update({f"options-{index}-position": index, f"options-{index}-text": text})
+        if correct:
+            data[f"options-{index}-is_correct"] = "on"
+    response = client.post(reverse("admin:exams_question_add"), data)
+    assert response.status_code == 302
+    added = Question.objects.get(stem__startswith="教师应当关心")
+    assert (added.code, added.version, added.is_current) == ("JSF-0002", 1, True)
+    assert list(added.options.values_list("text", "is_correct")) == options
