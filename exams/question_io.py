@@ -717,6 +717,8 @@ def template_workbook() -> bytes:
         ]
     )  # fmt: skip
     for header, values in (("题型", "单选题,多选题,判断题"), ("法律", ",".join(law_names)), ("难度", "易,中,难")):
+        if len(values) > 255:
+            continue  # Excel refuses a list validation longer than 255 characters: the notes row lists the laws
         column = get_column_letter(headers.index(header) + 1)
         validation = DataValidation(type="list", formula1=f'"{values}"', allow_blank=True)
         validation.error = f"请从列表中选择{header}。"
