@@ -157,3 +157,16 @@ def test_every_cited_article_exists_in_the_cited_law_and_revision(files):
                 elif paragraph and _number(paragraph) > paragraphs[heading]:
                     missing.append(f"{item['code']}：{path.name} {heading}只有 {paragraphs[heading]} 款")
     assert missing == []
+
+
+def test_the_readme_table_is_the_bank(files):
+    """README.md describes the bank by law and kind; the table is the shipped bank's, not an older one."""
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text(encoding="utf-8")
+    for bank_file in files:
+        active = [item for item in bank_file.items if item["active"]]
+        kinds = Counter(item["kind"] for item in active)
+        row = (
+            f"| {bank_file.law['name']} | {bank_file.law['revision']} | {kinds['single']} | {kinds['multiple']} | "
+            f"{kinds['truefalse']} | {sum(item['scenario'] for item in active)} | {len(active)} |"
+        )
+        assert row in readme, f"README.md 的题库表与 {bank_file.law['name']} 不符，应为：{row}"
