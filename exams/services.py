@@ -279,34 +279,63 @@ def _pool(rule: DrawRule):
     return questions
 
 
+def _rule_pools(quiz: Quiz) -> list[tuple[int, DrawRule, dict[int, str]]]:
+    """Each rule with its place in the quiz and its pool (question id → code), narrowest pool first: rules may
+    overlap (a rule on 教师法 and a rule on all laws), and filling the narrow one first leaves the wide one the
+    most to choose from."""
+    pools = [
+        (position, rule, dict(_pool(rule).values_list("pk", "code")))
+        for position, rule in enumerate(quiz_draw_rules(quiz))
+    ]
+    return sorted(pools, key=lambda entry: len(entry[2]))
+
+
+def _pick(pools, index: int, taken: set[int], seen_codes, choose) -> list[int] | None:
+    """The questions of pools[index]'s rule: not already taken; unseen before seen; within those, questions no
+    later rule can use before shared ones. choose(tier, n) picks n of a tier (random for a draw, the first n for
+    the check). None when the rule cannot be filled."""
+    _position, rule, pool = pools[index]
+    later = set().union(*(other.keys() for _p, _r, other in pools[index + 1 :]))
+    candidates = [pk for pk in sorted(pool) if pk not in taken]
+    if len(candidates) < rule.count:
+        return None
+    picked: list[int] = []
+    for tier in ((False, False), (False, True), (True, False), (True, True)):
+        members = [pk for pk in candidates if (pool[pk] in seen_codes, pk in later) == tier]
+        picked += choose(members, min(rule.count - len(picked), len(members)))
+    return picked
+
+
 def _check_bank(quiz: Quiz) -> None:
-    taken: set[int] = set()
-    for rule in quiz_draw_rules(quiz):
-        pool = set(_pool(rule).values_list("pk", flat=True)) - taken
-        if rule.count > len(pool):
+    pools, taken = _rule_pools(quiz), set()
+    for index, (_position, rule, pool) in enumerate(pools):
+        picked = _pick(pools, index, taken, set(), lambda tier, n: tier[:n])
+        if picked is None:
             field = "draw_rules" if quiz.draw_rules else "single_count"
+            available = len(set(pool) - taken)
             raise ValidationError(
-                {field: f"题库中符合“{rule.describe()}”的题目只有 {len(pool)} 道（已除去前面规则抽走的），不够抽取。"}
+                {field: f"题库中符合“{rule.describe()}”的题目只有 {available} 道（已除去其他规则要抽的），不够抽取。"}
             )
-        taken |= set(sorted(pool)[: rule.count])
+        taken |= set(picked)
 
 
 def _draw(quiz: Quiz, rng: random.Random, *, seen_codes: set[str] = frozenset()) -> list[tuple[int, list[int]]]:
-    """Question ids with their option order, for one attempt: each rule in turn, no question twice.
+    """Question ids with their option order, for one attempt: every rule filled, no question twice, in the
+    quiz's order of rules (单选, 多选, 判断 by default) unless questions are shuffled.
 
     With seen_codes (the quiz's avoid_seen option), questions whose code the teacher was given before are
     drawn only when a rule has not enough others left.
     """
-    drawn: list[int] = []
-    for rule in quiz_draw_rules(quiz):
-        pool = [(pk, code) for pk, code in _pool(rule).order_by("pk").values_list("pk", "code") if pk not in drawn]
-        if len(pool) < rule.count:
+    pools = _rule_pools(quiz)
+    picks: dict[int, list[int]] = {}
+    taken: set[int] = set()
+    for index, (position, _rule, _pool) in enumerate(pools):
+        picked = _pick(pools, index, taken, seen_codes, rng.sample)
+        if picked is None:
             raise QuizRefused("题库题目不足，暂时无法开始测试，请联系组织者。", status=409)
-        fresh = [pk for pk, code in pool if code not in seen_codes]
-        seen = [pk for pk, code in pool if code in seen_codes]
-        picked = rng.sample(fresh, min(rule.count, len(fresh)))
-        picked += rng.sample(seen, rule.count - len(picked))
-        drawn.extend(picked)
+        picks[position] = picked
+        taken |= set(picked)
+    drawn = [pk for position in sorted(picks) for pk in picks[position]]
     if quiz.shuffle_questions:
         rng.shuffle(drawn)
     options: dict[int, list[int]] = {}

@@ -194,3 +194,18 @@ def test_a_question_added_in_the_admin_gets_the_next_code_of_its_law(client, org
     added = Question.objects.get(stem__startswith="教师应当关心")
     assert (added.code, added.version, added.is_current) == ("JSF-0002", 1, True)
     assert list(added.options.values_list("text", "is_correct")) == options
+
+
+def test_overlapping_rules_are_filled_narrowest_first_and_kept_in_the_quizs_order(organiser, programme, student):
+    for law in ("教师法", "宪法"):
+        for i in range(3):
+            question_create(
+                law=law, revision="—", article="", kind="single", difficulty=2, stem=f"{law}{i}", explanation="解析。",
+                options=[("甲", True), ("乙", False), ("丙", False), ("丁", False)],
+            )  # fmt: skip
+    # The first rule could take any law; only the 宪法 questions leave the second rule its three.
+    rules = [{"kind": "single", "count": 3}, {"kind": "single", "count": 3, "laws": ["教师法"]}]
+    quiz = one_question_quiz(organiser, programme, draw_rules=rules, shuffle_questions=False)
+    attempt = attempt_start(quiz=quiz, teacher=student)
+    drawn = list(attempt.items.order_by("position").values_list("question__law", flat=True))
+    assert drawn == ["宪法"] * 3 + ["教师法"] * 3
