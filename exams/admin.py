@@ -428,7 +428,28 @@ class QuestionAdmin(RoleAccessMixin, QuestionImportExportMixin, admin.ModelAdmin
             )
 
 
+class QuizForm(forms.ModelForm):
+    """The quiz's law choice is a list of the laws in the bank (exams.Law), ticked rather than typed."""
+
+    laws = forms.MultipleChoiceField(
+        label="限定法律", required=False, widget=forms.CheckboxSelectMultiple, help_text="不选表示全部法律。"
+    )
+
+    class Meta:
+        model = Quiz
+        fields = [
+            "programme", "title", "single_count", "multiple_count", "truefalse_count", "laws", "draw_rules",
+            "avoid_seen", "time_limit_minutes", "pass_mark", "max_attempts", "score_policy", "opens_at", "closes_at",
+            "shuffle_questions", "shuffle_options", "review_policy", "multiple_rule",
+        ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["laws"].choices = [(law.name, law.title) for law in Law.objects.all()]
+
+
 @admin.register(Quiz)
 class QuizAdmin(ProgrammeScopedAdmin):
+    form = QuizForm
     list_display = ["title", "programme", "opens_at", "closes_at", "max_attempts", "pass_mark", "avoid_seen"]
     list_filter = ["programme__year"]

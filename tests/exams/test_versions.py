@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from exams.models import Attempt, AttemptQuestion, Question
+from exams.models import Attempt, AttemptQuestion, Question, Quiz
 from exams.question_io import questions_commit, questions_workbook
 from exams.services import attempt_start, attempt_submit, question_create, question_revise, quiz_create
 from tests.exams.test_question_import import workbook_bytes
@@ -209,3 +209,24 @@ def test_overlapping_rules_are_filled_narrowest_first_and_kept_in_the_quizs_orde
     attempt = attempt_start(quiz=quiz, teacher=student)
     drawn = list(attempt.items.order_by("position").values_list("question__law", flat=True))
     assert drawn == ["宪法"] * 3 + ["教师法"] * 3
+
+
+def test_the_quiz_form_offers_the_laws_of_the_bank_and_saves_the_ticked_ones(client, organiser, programme, bank):
+    from exams.services import law_upsert
+
+    law_upsert(
+        name="学前教育法", title="中华人民共和国学前教育法", revision="2024年", effective_on="2025-06-01", code="XQF"
+    )
+    client.force_login(organiser)
+    page = client.get(reverse("admin:exams_quiz_add"), {"programme": programme.pk})
+    html = page.content.decode()
+    assert "中华人民共和国学前教育法" in html and 'name="laws"' in html  # a law added as data is offered at once
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() not in (None, False)}
+    data.update(
+        programme=programme.pk, title="法治测试", laws=["教师法", "宪法"], draw_rules="[]",
+        opens_at_0="2026-12-01", opens_at_1="08:00:00", closes_at_0="2026-12-31", closes_at_1="22:00:00",
+    )  # fmt: skip
+    response = client.post(reverse("admin:exams_quiz_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Quiz.objects.get(title="法治测试").laws == ["教师法", "宪法"]
