@@ -270,6 +270,7 @@ def test_management_command_json_and_exit_status(organiser, programme, tmp_path,
         "unchanged": 0,
         "errors": [],
         "differences": [],
+        "notices": [],
     }
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(roster_bytes([["乙", ID2[:-1] + "0" if ID2[-1] != "0" else ID2[:-1] + "1", "", "", ""]]))
