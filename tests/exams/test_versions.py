@@ -47,14 +47,16 @@ def exported_rows(data):
     return list(load_workbook(io.BytesIO(data), read_only=True).worksheets[0].iter_rows(values_only=True))
 
 
-def test_an_edit_after_answering_is_a_new_version_and_each_attempt_shows_its_own(client, organiser, programme, student):
+def test_an_edit_after_answering_is_a_new_version_and_each_attempt_shows_its_own(
+    client, organiser, programme, student, admin_user
+):
     question = teachers_right()
     quiz = one_question_quiz(organiser, programme)
     first = take(client, quiz, student)
     assert OLD_STEM in client.get(reverse("exams:result", args=[first.pk])).content.decode()
 
-    # The organiser edits the answered question in the admin.
-    client.force_login(organiser)
+    # The bank's keeper (the superuser; organisers may not change the shared bank) edits the answered question.
+    client.force_login(admin_user)
     change = reverse("admin:exams_question_change", args=[question.pk])
     page = client.get(change)
     form = page.context["adminform"].form
@@ -175,9 +177,9 @@ def test_avoid_seen_draws_questions_the_teacher_was_not_given_before(organiser, 
     assert third.items.count() == 2
 
 
-def test_a_question_added_in_the_admin_gets_the_next_code_of_its_law(client, organiser):
+def test_a_question_added_in_the_admin_gets_the_next_code_of_its_law(client, admin_user):
     teachers_right()  # JSF-0001
-    client.force_login(organiser)
+    client.force_login(admin_user)  # the bank's keeper: organisers may not change the shared bank
     options = [("正确", True), ("错误", False)]
     data = {
         "law": "教师法", "revision": "2009年修正", "article": "第八条", "kind": "truefalse", "difficulty": "1",
