@@ -537,7 +537,7 @@ def _vm_kb(field: str) -> int:
 def run_hostile(log) -> list[dict]:
     """Each hostile file's dry run (roster_preview): wall and CPU seconds, and the process's peak resident
     memory during it (VmHWM, reset before the run through /proc/self/clear_refs)."""
-    from courses.excel import WorkbookRefused
+    from common.excel import WorkbookRefused
 
     results = []
     for name, data, expected in hostile_files():

@@ -24,13 +24,13 @@ from accounts.identity import (
 )
 from accounts.models import District, Role, User
 from accounts.services import teachers_bulk_create, teachers_bulk_update
-from training_site.bulk import gc_paused, id_chunks, insert_rows
+from common.bulk import gc_paused, id_chunks, insert_rows
+from common.excel import FormulaWithoutValue, WorkbookRefused, build_workbook, check_upload, read_sheet
+from common.workbook_reader import MAX_KEPT_COLUMNS, refusal_for_unexpected
 
-from .excel import FormulaWithoutValue, WorkbookRefused, build_workbook, check_upload, read_sheet
 from .models import Enrolment, EnrolmentSource, EnrolmentStatus, Programme
 from .selectors import programme_can_manage, programme_ended_refusal
 from .signals import enrolments_bulk_created
-from .workbook_reader import MAX_KEPT_COLUMNS, refusal_for_unexpected
 
 audit = logging.getLogger("courses.audit")
 

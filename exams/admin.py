@@ -11,7 +11,6 @@ accept and refuse the same rows.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.urls import path
 from django.utils import timezone
 from import_export.admin import ExportActionMixin, ImportMixin
@@ -21,8 +20,9 @@ from import_export.resources import Resource
 from import_export.results import RowResult
 
 from accounts.admin import RoleAccessMixin, is_back_office
+from common.downloads import attachment
+from common.excel import XLSX_CONTENT_TYPE, WorkbookRefused
 from courses.admin import ProgrammeScopedAdmin
-from courses.excel import XLSX_CONTENT_TYPE, WorkbookRefused
 from courses.xlsx_admin import (
     PREVIEW_ROWS,
     FileError,
@@ -343,9 +343,7 @@ class QuestionImportExportMixin(ImportMixin, ExportActionMixin):
     def import_template_view(self, request):
         if not self.has_import_permission(request):
             raise PermissionDenied
-        response = HttpResponse(template_workbook(), content_type=XLSX_CONTENT_TYPE)
-        response["Content-Disposition"] = 'attachment; filename="question-bank-template.xlsx"'
-        return response
+        return attachment(template_workbook(), filename="题库导入模板.xlsx")
 
     def import_action(self, request, **kwargs):
         response = super().import_action(request, **kwargs)

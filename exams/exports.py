@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from courses.excel import build_workbook
+from common.excel import build_workbook
 
 from . import selectors
 from .models import Quiz

@@ -1,6 +1,6 @@
 """Question bank import and export as .xlsx: one path for the Django admin and `manage.py import_questions`.
 
-read (courses.excel) → analyse (normalise, validate every row with exams.services.question_problems,
+read (common.excel) → analyse (normalise, validate every row with exams.services.question_problems,
 compare with the bank) → preview; commit = the same analysis inside one transaction, then
 question_create for each new question. A file with any error row is never written; a failure midway
 leaves nothing behind. The export writes the same layout, so export → import gives “all unchanged”.
@@ -29,7 +29,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from courses.excel import WorkbookRefused, build_workbook, check_upload, read_sheet
+from common.excel import WorkbookRefused, build_workbook, check_upload, read_sheet
 
 from .models import Law, Question, QuestionKind
 from .services import CODE_PATTERN, TRUE_FALSE, question_create, question_problems, question_revise
@@ -224,7 +224,7 @@ def _value_text(value) -> str:
 
 
 def _unneutralise(text: str) -> str:
-    """Undo courses.excel.safe_cell: an exported “'=…” comes back as “=…”."""
+    """Undo common.excel.safe_cell: an exported “'=…” comes back as “=…”."""
     return text[1:] if text.startswith("'") and text[1:2] in _FORMULA_TRIGGERS and len(text) > 1 else text
 
 

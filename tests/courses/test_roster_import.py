@@ -12,7 +12,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import Role, User
-from courses.excel import WorkbookRefused
+from common.excel import WorkbookRefused
 from courses.models import Enrolment
 from courses.roster import RosterHasErrors, roster_commit, roster_preview
 from courses.services import enrolment_create
@@ -58,7 +58,7 @@ def test_messy_but_valid_roster_is_read_and_imported(organiser, programme):
     wang = User.objects.get(id_number=ID1)
     assert wang.name == "王永浩" and wang.mobile == "13911110000" and wang.role == Role.TEACHER
     assert not wang.has_usable_password()
-    # written without model instances (training_site.bulk): the model's defaults still apply
+    # written without model instances (common.bulk): the model's defaults still apply
     assert wang.is_active and not wang.is_staff and not wang.is_superuser and not wang.must_change_password
     assert wang.username is None and wang.unit_id is None and wang.last_login is None
     assert abs((timezone.now() - wang.date_joined).total_seconds()) < 60

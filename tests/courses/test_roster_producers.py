@@ -205,7 +205,7 @@ def test_producer_habit_through_command_page_api_and_admin(name, client, organis
     if case.refused:
         assert page.status_code == 400 and case.refused in page.context["error"]
         assert escape(case.refused) in html
-        assert by_api.status_code == 400 and case.refused in by_api.json()["file"][0]
+        assert by_api.status_code == 400 and case.refused in by_api.json()["errors"][0]["message"]
         assert admin.context["result"].has_errors() and escape(case.refused) in admin_html
         assert code == 1 and case.refused in by_command["errors"][0]["message"]
         assert by_command["errors"][0]["row"] is None

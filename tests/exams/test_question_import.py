@@ -8,7 +8,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import IntegrityError
+from django.db import OperationalError
 from django.urls import reverse
 from django.utils.html import escape
 from openpyxl import Workbook, load_workbook
@@ -26,6 +26,7 @@ from exams.question_io import (
 )
 from exams.services import question_create
 from tests.factories import PASSWORD, make_bank_manager, make_organiser
+from tests.faults import database_dies_at
 
 HEADERS = ["题型", "法律", "版本", "条款", "难度", "题干", *(f"选项{c}" for c in "ABCDEF"), "正确答案", "解析"]
 IMPORT_URL = "admin:exams_question_import"
@@ -224,7 +225,7 @@ def test_headers_are_found_by_alias_and_width_and_missing_columns_are_named(db):
     assert report.header_row == 3 and report.as_dict() == {"new": 1, "updated": 0, "unchanged": 0, "errors": []}
     assert report.rows[0].options == [("甲", True), ("乙", False)] and report.rows[0].values["difficulty"] == 2
 
-    from courses.excel import WorkbookRefused
+    from common.excel import WorkbookRefused
 
     with pytest.raises(WorkbookRefused, match="缺少必需的列：版本、解析"):
         parse_questions(workbook_bytes([], headers=["题型", "法律", "题干", "选项A", "正确答案"]), filename="题库.xlsx")
@@ -263,23 +264,11 @@ def test_dry_run_writes_nothing_and_a_bank_question_is_never_changed_by_a_file(d
     assert bank_snapshot() == before
 
 
-def test_a_database_failure_midway_leaves_nothing(db, monkeypatch):
-    import exams.question_io as question_io
-
-    calls = []
-
-    def failing_create(**fields):
-        calls.append(fields["stem"])
-        if len(calls) == 3:
-            raise IntegrityError("simulated")
-        return question_create(**fields)
-
-    monkeypatch.setattr(question_io, "question_create", failing_create)
-    from courses.excel import WorkbookRefused
-
-    with pytest.raises(WorkbookRefused, match="未导入任何试题"):
+def test_a_database_failure_midway_leaves_nothing(db):
+    # The server goes away at the third question's INSERT: nothing of the first two stays.
+    with database_dies_at('INSERT INTO "exams_question"', after=2), pytest.raises(OperationalError):
         questions_commit(data=good_file(), filename="题库.xlsx")
-    assert len(calls) == 3 and not Question.objects.exists()
+    assert not Question.objects.exists()
 
 
 # ---- Export and template: the same layout.
@@ -405,7 +394,7 @@ def test_admin_refuses_a_file_as_a_whole_in_chinese(client, db):
     assert "找不到表头" in response.content.decode() and not response.context.get("confirm_form")
 
 
-def test_confirm_repeats_the_analysis_and_a_failure_there_is_shown_not_half_written(client, db, monkeypatch):
+def test_confirm_repeats_the_analysis_and_a_failure_there_is_shown_not_half_written(client, db):
     manager = make_bank_manager()
     assert client.login(username=manager.username, password=PASSWORD)
     rows = [GOOD_ROWS[0], q("单选题", "教师法", "第二道题（　）。", ["甲", "乙"], "A")]
@@ -419,18 +408,13 @@ def test_confirm_repeats_the_analysis_and_a_failure_there_is_shown_not_half_writ
     assert "新增 1 题，修改 0 题，已在题库中（未变）1 题" in client.get(done.url).content.decode()
     assert Question.objects.count() == 2
 
-    # A failure inside the confirm's transaction: the page says so, nothing is left behind.
-    import exams.question_io as question_io
-
-    def failing_create(**fields):
-        raise IntegrityError("simulated")
-
-    monkeypatch.setattr(question_io, "question_create", failing_create)
+    # The database goes away inside the confirm's transaction: the page says so, nothing is left behind.
     preview = _admin_import(client, workbook_bytes([q("单选题", "教育法", "第三道题（　）。", ["甲", "乙"], "B")]))
-    refused = _confirm(client, preview)
-    assert refused.status_code == 400 and "未导入任何试题" in refused.content.decode()
+    client.raise_request_exception = False
+    with database_dies_at('INSERT INTO "exams_question"'):
+        refused = _confirm(client, preview)
+    assert refused.status_code == 503 and "数据库暂时无法连接" in refused.content.decode()
     assert Question.objects.count() == 2
-    assert not default_storage.listdir(QuestionUploadStorage.folder)[1]
 
 
 def test_organiser_and_bureau_export_only_the_bank_manager_imports(client, db, bureau):

@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
-from courses.excel import WorkbookRefused
+from common.excel import WorkbookRefused
 from courses.models import Programme
 from courses.roster import RosterHasErrors, roster_commit, roster_preview
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from courses.excel import WorkbookRefused
+from common.excel import WorkbookRefused
 from exams.question_io import QuestionImportHasErrors, questions_commit, questions_preview
 
 

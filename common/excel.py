@@ -1,7 +1,7 @@
 """Reading hand-made Excel workbooks safely, and writing exports that are safe to open.
 
 Shared by every import and export of the project (rosters, attendance, quiz results).
-Uploaded workbooks are read by courses.workbook_reader (what a file says about itself is not trusted).
+Uploaded workbooks are read by common.workbook_reader (what a file says about itself is not trusted).
 """
 
 import io
@@ -12,7 +12,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-# Reading lives in courses.workbook_reader; these names stay importable from here for every import.
+# Reading lives in common.workbook_reader; these names stay importable from here for every import.
+from .downloads import XLSX_CONTENT_TYPE
 from .workbook_reader import FormulaWithoutValue, SheetRows, WorkbookRefused, check_upload, read_sheet
 
 __all__ = [
@@ -26,7 +27,7 @@ __all__ = [
     "safe_cell",
 ]
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
