@@ -165,6 +165,16 @@ class Quiz(models.Model):
 
         return sum(rule.count for rule in quiz_draw_rules(self))
 
+    @property
+    def kind_counts(self) -> dict[str, int]:
+        """Questions per kind over the quiz's draw rules, e.g. {"single": 10, "multiple": 5, "truefalse": 5}."""
+        from .draw import quiz_draw_rules
+
+        counts = dict.fromkeys(QuestionKind.values, 0)
+        for rule in quiz_draw_rules(self):
+            counts[rule.kind] += rule.count
+        return counts
+
     def clean(self):
         from .draw import draw_rules_problems
 

@@ -132,7 +132,7 @@ def test_reimporting_the_export_changes_nothing_and_an_edited_row_updates_by_cod
     assert OLD_STEM in client.get(reverse("exams:result", args=[first.pk])).content.decode()
 
 
-def test_draw_rules_mix_laws_and_difficulty(organiser, programme, student):
+def test_draw_rules_mix_laws_and_difficulty(client, organiser, programme, student):
     for law, level, count in (("教师法", 1, 4), ("教师法", 3, 4), ("宪法", 3, 4)):
         for i in range(count):
             question_create(
@@ -145,6 +145,8 @@ def test_draw_rules_mix_laws_and_difficulty(organiser, programme, student):
     ]
     quiz = one_question_quiz(organiser, programme, draw_rules=rules)
     assert quiz.question_count == 5
+    client.force_login(student)
+    assert "5 题（单选 5、多选 0、判断 0）" in client.get(reverse("exams:quiz", args=[quiz.pk])).content.decode()
     attempt = attempt_start(quiz=quiz, teacher=student)
     drawn = sorted(attempt.items.values_list("question__law", "question__difficulty"))
     assert drawn == [("宪法", 3)] * 3 + [("教师法", 3)] * 2
@@ -155,7 +157,7 @@ def test_draw_rules_mix_laws_and_difficulty(organiser, programme, student):
         one_question_quiz(organiser, programme, draw_rules=[{"kind": "single", "count": 1, "laws": ["劳动法"]}])
 
 
-def test_avoid_seen_draws_questions_the_teacher_was_not_given_before(organiser, programme, student):
+def test_avoid_seen_draws_questions_the_teacher_was_not_given_before(client, organiser, programme, student):
     for i in range(4):
         question_create(
             law="教师法", revision="—", article="", kind="single", difficulty=2, stem=f"题{i}", explanation="解析。",
@@ -164,6 +166,9 @@ def test_avoid_seen_draws_questions_the_teacher_was_not_given_before(organiser, 
     quiz = one_question_quiz(organiser, programme, avoid_seen=True)
     quiz.single_count = 2
     quiz.save()
+    client.force_login(student)
+    page = client.get(reverse("exams:quiz", args=[quiz.pk])).content.decode()
+    assert "2 题（单选 2、多选 0、判断 0）" in page and "优先抽取您以前没有做过的题" in page
     seen = set()
     for _ in range(2):
         attempt = attempt_start(quiz=quiz, teacher=student)
