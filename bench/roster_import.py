@@ -484,6 +484,16 @@ def hostile_files() -> list[tuple[str, bytes, str]]:
             "5 new",
         ),
         (
+            "2.56 million numbers right of a 2-column header (256 columns × 10,000 rows)",
+            _wide(columns=256, rows=10_000, last_header="备注"),
+            "0 new, 10000 errors",
+        ),
+        (
+            "a header spanning 256 columns, 10,000 rows of numbers under it",
+            _wide(columns=256, rows=10_000, last_header="职称"),
+            "万个单元格",
+        ),
+        (
             "header cell typed at XFD, 20,000 rows reaching it",
             package(
                 [
@@ -508,6 +518,41 @@ def _roster_rows(count: int) -> list[list[str]]:
     rows = [list(row[:5]) for row in workbook.active.iter_rows(min_row=3, values_only=True)]
     workbook.close()
     return rows
+
+
+def _wide(*, columns: int, rows: int, last_header: str) -> bytes:
+    """A sheet of numbers `columns` wide under a header 姓名, 身份证号, 备注…, last_header (written directly:
+    millions of cells)."""
+    import zipfile
+
+    from openpyxl.utils import get_column_letter
+
+    from tests.workbook_corpus import Sheet, package
+
+    letters = [get_column_letter(c) for c in range(1, columns + 1)]
+    headers = ["姓名", "身份证号", *(f"备注{c}" for c in range(3, columns)), last_header]
+    rng = random.Random(16)
+    parts = ['<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">']
+    parts += [f'<c r="{letter}1" t="s"><v>{index}</v></c>' for index, letter in enumerate(letters)]
+    parts.append("</row>")
+    for number in range(2, rows + 2):
+        cells = "".join(f'<c r="{letter}{number}"><v>{rng.randint(0, 99)}</v></c>' for letter in letters)
+        parts.append(f'<row r="{number}">{cells}</row>')
+    parts.append("</sheetData></worksheet>")
+    strings = "".join(f"<si><t>{text}</t></si>" for text in headers)
+    source = zipfile.ZipFile(io.BytesIO(package([Sheet("学员名单", [["x"]])])))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            part = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                part = "".join(parts).encode()
+            elif info.filename == "xl/sharedStrings.xml":
+                part = (
+                    f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{strings}</sst>'.encode()
+                )
+            target.writestr(info.filename, part)
+    return buffer.getvalue()
 
 
 def _with_unused_strings(data: bytes, count: int = 1_450_000) -> bytes:
