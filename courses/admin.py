@@ -24,7 +24,10 @@ from .xlsx_admin import refused_on_confirm
 class SessionInline(admin.TabularInline):
     model = Session
     extra = 1
-    fields = ["title", "starts_at", "ends_at", "venue", "lecturer", "lecturer_title"]
+    fields = [
+        "title", "starts_at", "ends_at", "venue", "lecturer", "lecturer_title",
+        "delivery", "material_title", "material_url", "material_file",
+    ]  # fmt: skip
 
     def has_view_permission(self, request, obj=None):
         return True
