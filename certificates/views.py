@@ -17,6 +17,7 @@ from courses.excel import XLSX_CONTENT_TYPE
 from courses.models import EnrolmentStatus
 from courses.selectors import programme_can_manage, programmes_visible_to
 from training_site.client import client_address
+from training_site.site import site_url
 
 from . import exports, selectors, services
 from .models import Certificate, CertificateJob, CertificateStatus, JobKind
@@ -54,7 +55,7 @@ def pdf_view(request, pk: int):
     certificate = get_object_or_404(selectors.certificates_visible_to(user=request.user), pk=pk)
     if not request.user.is_teacher and not programme_can_manage(user=request.user, programme=certificate.programme):
         raise PermissionDenied("只有学员本人和项目所属单位的组织者可以下载证书。")
-    response = HttpResponse(certificate_pdf(certificate), content_type="application/pdf")
+    response = HttpResponse(certificate_pdf(certificate, site=site_url(request)), content_type="application/pdf")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(certificate_filename(certificate))}"
     return response
 
@@ -139,7 +140,7 @@ def job_create_view(request, code: str):
     programme = _managed(request, code)
     kind = JobKind.ZIP if request.POST.get("kind") == "zip" else JobKind.ISSUE
     try:
-        job = services.job_create(programme=programme, actor=request.user, kind=kind)
+        job = services.job_create(programme=programme, actor=request.user, kind=kind, site=site_url(request))
     except ValidationError as error:
         messages.error(request, "；".join(error.messages))
         return redirect("certificates:programme", code=programme.code)

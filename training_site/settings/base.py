@@ -221,7 +221,8 @@ ATTENDANCE_CODE_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("ATTENDANCE_CODE_M
 ATTENDANCE_CODE_WINDOW_SECONDS = int(os.environ.get("ATTENDANCE_CODE_WINDOW_SECONDS", 30 * 60))
 
 # Certificates: the public address printed in the QR, and how batch jobs run.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Empty: the address a request came to (training_site.site.site_url); `make run` sets it from PORT.
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 CERTIFICATE_SERIAL_PREFIX = os.environ.get("CERTIFICATE_SERIAL_PREFIX", "许教培")
 # "thread": batch jobs run in a background thread of the web process after commit;
 # "inline": they run at commit (tests, management commands); "none": left to `manage.py run_certificate_jobs`.
