@@ -83,7 +83,14 @@ def scan_view(request, token: str):
         device_id = _device_id(request)
         response = _check_in(request, session=session, kind=kind, scanned_at=now, device_id=device_id)
         return _with_device_cookie(request, response, device_id)
-    request.session[PENDING_KEY] = {"session": session.pk, "kind": kind, "scanned_at": now.isoformat()}
+    request.session[PENDING_KEY] = {
+        "session": session.pk,
+        "kind": kind,
+        "scanned_at": now.isoformat(),
+        # What the sign-in page says the check-in is waiting for (accounts cannot ask attendance).
+        "label": f"{session.programme.title} · {session.title}（{session.when}）{'签退' if kind == 'out' else ''}",
+        "grace_minutes": settings.ATTENDANCE_SIGN_IN_GRACE_SECONDS // 60,
+    }
     response = redirect("attendance:complete")
     return _with_device_cookie(request, response)
 
