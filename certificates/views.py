@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -22,6 +23,19 @@ from training_site.site import site_url
 from . import exports, selectors, services
 from .models import Certificate, CertificateJob, CertificateStatus, JobKind
 from .pdf import certificate_filename, certificate_pdf
+
+
+def home_status(*, teacher, programme_ids: list[int]) -> dict:
+    """The teacher's home: 已结业 and the certificate, for programmes with a valid one (one query)."""
+    found = Certificate.objects.filter(teacher=teacher, programme_id__in=programme_ids, status=CertificateStatus.VALID)
+    return {
+        certificate.programme_id: {
+            "label": "已结业",
+            "url": reverse("certificates:pdf", args=[certificate.pk]),
+            "link_text": f"证书 {certificate.serial}（PDF）",
+        }
+        for certificate in found.order_by("version")
+    }
 
 
 def completion_panel(*, programme, teacher) -> dict:

@@ -26,6 +26,8 @@ def env_list(name: str, default: str) -> list[str]:
 # Development defaults; production.py refuses to start without real values.
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-key-do-not-use-in-production")
 DEBUG = env_bool("DEBUG", True)
+# With DEBUG on, pages still show the Chinese 404/500 pages; set this to see Django's technical pages.
+DEBUG_TECHNICAL_ERRORS = env_bool("DEBUG_TECHNICAL_ERRORS", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -63,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "training_site.middleware.DatabaseUnavailableMiddleware",
+    "training_site.middleware.FriendlyErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "training_site.urls"
