@@ -106,3 +106,93 @@ def test_an_online_session_completed_by_study_earns_the_certificate(live_server,
     phone.click("a:has-text('返回项目')")
     assert "已结业" in phone.inner_text("#completion")
     assert Certificate.objects.get(teacher=teacher, programme=programme).credit_hours == Decimal("20")
+
+
+def test_a_signed_out_scan_says_on_the_sign_in_page_which_check_in_is_waiting(live_server, phone):
+    from attendance import tokens
+    from attendance.models import CheckIn as Record
+
+    organiser = make_organiser(make_unit())
+    programme = make_programme(organiser=organiser, title="依法执教专题讲座", with_session=False)
+    start = timezone.now() + datetime.timedelta(minutes=5)
+    session = session_create(
+        actor=organiser,
+        programme=programme,
+        title="第一讲",
+        starts_at=start,
+        ends_at=start + datetime.timedelta(hours=2),
+    )
+    teacher = make_teacher(name="王永浩")
+    enrolment_create(actor=teacher, programme=programme, teacher=teacher, source="self")
+
+    token = tokens.make_token(session_id=session.pk, kind="in", moment=timezone.now())
+    phone.goto(f"{live_server.url}/a/{token}/")
+    notice = phone.inner_text("#pending-checkin")
+    assert "签到等待中：依法执教专题讲座 · 第一讲" in notice and "签到将在登录后自动完成" in notice
+    phone.fill("input[name=username]", teacher.mobile)
+    phone.fill("input[name=password]", PASSWORD)
+    phone.click("main button[type=submit]")
+    assert "签到成功" in phone.inner_text("#checkin-result")
+    assert Record.objects.filter(session=session, teacher=teacher).exists()
+
+
+def test_the_pdf_issued_at_0139_beijing_prints_that_day(live_server, phone, organiser):
+    import io
+
+    from pdfminer.high_level import extract_text
+
+    from tests.certificates.test_beijing_dates import _issued_at_0139
+
+    certificate = _issued_at_0139(organiser)  # frozen at 2026-03-21 01:39 Beijing (17:39 UTC the day before)
+    _sign_in(phone, live_server, certificate.teacher, "/certificates/")
+    assert "2026-03-21" in phone.inner_text("main") or "2026年3月21日" in phone.inner_text("main")
+    response = phone.request.get(f"{live_server.url}/certificates/{certificate.pk}/pdf/")
+    text = extract_text(io.BytesIO(response.body())).replace("\n", "")
+    assert "颁发日期：2026年3月21日" in text
+
+
+def test_an_english_browser_still_reads_every_message_in_chinese(live_server, browser):
+    import re
+
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, locale="en-US",
+        extra_http_headers={"Accept-Language": "en-US,en;q=0.9"},
+    )  # fmt: skip
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    teacher = make_teacher(name="陈新", password=None, mobile="13900000031")
+    seen = []
+
+    def errors():
+        text = page.inner_text("#form-errors")
+        seen.append(text)
+        return text
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "13900000099")
+    page.fill("input[name=password]", "wrong-password")
+    page.click("main button[type=submit]")
+    assert "账号或密码不正确" in errors()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.click("main button[type=submit]")  # empty
+    assert "请输入" in errors()
+
+    page.goto(f"{live_server.url}/accounts/first-login/")
+    page.fill("input[name=id_number]", teacher.id_number[:17])
+    page.fill("input[name=mobile]", "１３９ ０００ ０００ ３１")
+    page.click("main button[type=submit]")
+    assert "身份证号无效" in errors() and "18位" in seen[-1]
+    page.fill("input[name=id_number]", teacher.id_number)
+    page.fill("input[name=mobile]", "１３９ ０００ ０００ ３１")
+    page.click("main button[type=submit]")
+    page.fill("input[name=new_password1]", "123456")
+    page.fill("input[name=new_password2]", "123456")
+    page.click("main button[type=submit]")
+    assert "密码太短" in errors() and "不能全是数字" in seen[-1]
+    page.fill("input[name=new_password1]", "Xuchang-2026")
+    page.fill("input[name=new_password2]", "Xuchang-2026")
+    page.click("main button[type=submit]")
+    assert "密码已设置" in page.inner_text("main")
+    for text in seen:
+        assert not re.search(r"[A-Za-z]{3,}", text), text
+    context.close()
