@@ -26,7 +26,7 @@ run: $(VENV)/.run-deps
 	$(BIN)/python manage.py seed_exams
 	$(BIN)/python manage.py seed_activity
 	@echo "==> 打开 http://$(HOST):$(PORT)/ （手机可用浏览器的移动视图）"
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.test-deps
 	$(BIN)/python manage.py makemigrations --check --dry-run

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
+from .identity import id_number_error, mobile_error, normalise_id_number, normalise_mobile
 from .services import first_login_candidate
 from .throttle import first_login_failed, first_login_locked, first_login_succeeded
 
@@ -11,9 +12,13 @@ class IdentifierLoginForm(AuthenticationForm):
         label="身份证号 / 手机号 / 用户名",
         max_length=64,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+        error_messages={"required": "请输入身份证号、手机号或用户名。"},
     )
     password = forms.CharField(
-        label="密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label="密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "请输入密码。"},
     )
 
     error_messages = {
@@ -23,10 +28,30 @@ class IdentifierLoginForm(AuthenticationForm):
 
 
 class FirstLoginForm(forms.Form):
-    id_number = forms.CharField(label="身份证号", max_length=30, widget=forms.TextInput(attrs={"autocomplete": "off"}))
-    mobile = forms.CharField(
-        label="报名时登记的手机号", max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    id_number = forms.CharField(
+        label="身份证号",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={"required": "请输入身份证号。"},
     )
+    mobile = forms.CharField(
+        label="报名时登记的手机号",
+        max_length=40,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+        error_messages={"required": "请输入手机号。"},
+    )
+
+    def clean_id_number(self):
+        number = normalise_id_number(self.cleaned_data["id_number"])
+        if error := id_number_error(number):
+            raise forms.ValidationError(f"身份证号无效：{error}")
+        return number
+
+    def clean_mobile(self):
+        mobile = normalise_mobile(self.cleaned_data["mobile"])
+        if error := mobile_error(mobile):
+            raise forms.ValidationError(f"手机号无效：{error}")
+        return mobile
 
     def clean(self):
         cleaned = super().clean()
@@ -48,10 +73,16 @@ class FirstLoginForm(forms.Form):
 
 class NewPasswordForm(forms.Form):
     new_password1 = forms.CharField(
-        label="新密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label="新密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "请输入新密码。"},
     )
     new_password2 = forms.CharField(
-        label="再次输入新密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label="再次输入新密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "请再次输入新密码。"},
     )
 
     def __init__(self, user, *args, **kwargs):
@@ -65,6 +96,7 @@ class NewPasswordForm(forms.Form):
                 "old_password": forms.CharField(
                     label="当前密码",
                     strip=False,
+                    error_messages={"required": "请输入当前密码。"},
                     widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
                 ),
                 **self.fields,

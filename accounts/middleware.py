@@ -12,7 +12,7 @@ class PasswordChangeRequiredMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.must_change_password:
-            allowed = {reverse("accounts:set_password"), reverse("accounts:logout")}
+            allowed = {reverse("accounts:set_password"), reverse("accounts:logout"), reverse("accounts:logout_confirm")}
             # A scanned QR is remembered first, so the check-in completes after the new password.
             if request.path not in allowed and not request.path.startswith(("/static/", "/a/")):
                 if request.path.startswith("/api/"):

@@ -69,3 +69,10 @@ def own_details_view(request):
             messages.success(request, "个人信息已保存。")
             return redirect("accounts:own_details")
     return render(request, "accounts/own_details.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET"])
+def logout_confirm_view(request):
+    """退出 asks first: a page with one button, so a stray tap next to 报名 does not sign anyone out."""
+    return render(request, "accounts/logout_confirm.html")

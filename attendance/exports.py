@@ -1,16 +1,13 @@
 """Attendance as .xlsx through the shared export pattern: masked IDs, neutralised cells."""
 
-from django.utils import timezone
-
 from accounts.identity import mask_id_number
 from common.excel import build_workbook
 from courses.models import Programme, Session
+from training_site.dates import datetime_text
 
 from . import selectors
 
-
-def _time(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+_time = datetime_text
 
 
 def session_workbook(*, session: Session) -> bytes:

@@ -57,6 +57,7 @@ class Method(models.TextChoices):
     QR = "qr", "扫码"
     CODE = "code", "签到码"
     MANUAL = "manual", "组织者标记"
+    STUDY = "study", "线上学习"
 
 
 class CheckIn(models.Model):
@@ -144,3 +145,25 @@ class CodeAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.teacher} {self.attempted_at:%Y-%m-%d %H:%M}"
+
+
+class MaterialOpening(models.Model):
+    """A teacher opened an online session's study material: the condition for confirming the study."""
+
+    session = models.ForeignKey(
+        Session, verbose_name="课次", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="教师", on_delete=models.CASCADE, related_name="+"
+    )
+    opened_at = models.DateTimeField("首次打开时间")
+
+    class Meta:
+        verbose_name = "学习材料打开记录"
+        verbose_name_plural = "学习材料打开记录"
+        constraints = [
+            models.UniqueConstraint(fields=["session", "teacher"], name="one_material_opening_per_teacher_and_session")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.teacher} 打开 {self.session} 的学习材料"

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from accounts.models import User
 from courses.models import Enrolment, EnrolmentStatus, Programme, Session
 
-from .models import AttendanceRule, CheckIn, Status
+from .models import AttendanceRule, CheckIn, MaterialOpening, Status
 
 ATTENDED = (Status.PRESENT, Status.LATE)
 
@@ -217,3 +217,27 @@ def checkins_visible_to(*, user: User) -> QuerySet[CheckIn]:
     if user.is_organiser:
         return records.filter(session__programme__unit_id=user.unit_id)
     return records.filter(teacher=user)
+
+
+def study_state(*, session: Session, teacher: User) -> dict:
+    """Where a teacher stands in an online session: opened the material (when), studied (the record)."""
+    opening = MaterialOpening.objects.filter(session=session, teacher=teacher).first()
+    record = CheckIn.objects.filter(session=session, teacher=teacher, status__in=ATTENDED).first()
+    return {"opening": opening, "record": record}
+
+
+def teacher_study_sessions(*, programme: Programme, teacher: User) -> list[dict]:
+    """The programme's online sessions with the teacher's opening and attendance record, in two queries."""
+    sessions = [s for s in programme.sessions.order_by("starts_at", "id") if s.is_online]
+    if not sessions:
+        return []
+    ids = [s.pk for s in sessions]
+    opened = set(
+        MaterialOpening.objects.filter(session_id__in=ids, teacher=teacher).values_list("session_id", flat=True)
+    )
+    done = set(
+        CheckIn.objects.filter(session_id__in=ids, teacher=teacher, status__in=ATTENDED).values_list(
+            "session_id", flat=True
+        )
+    )
+    return [{"session": s, "opened": s.pk in opened, "done": s.pk in done} for s in sessions]

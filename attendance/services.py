@@ -16,7 +16,16 @@ from courses.selectors import programme_can_manage
 from courses.services import enrolment_create
 
 from . import tokens
-from .models import AttendanceChange, AttendanceRule, CheckIn, CodeAttempt, Method, SameDeviceRule, Status
+from .models import (
+    AttendanceChange,
+    AttendanceRule,
+    CheckIn,
+    CodeAttempt,
+    MaterialOpening,
+    Method,
+    SameDeviceRule,
+    Status,
+)  # fmt: skip
 from .selectors import ATTENDED, checkout_window, open_sessions, rule_for, session_for_scan, window_for
 from .signals import checkins_bulk_recorded
 
@@ -131,6 +140,10 @@ def _checkin_record(
 ) -> CheckinResult:
     if not teacher.is_teacher or not teacher.is_active:
         raise CheckinRefused("只有启用的教师账号可以签到。", status=403, session=session)
+    if session.is_online:
+        raise CheckinRefused(
+            "这是线上/自学课次，无需扫码签到：请在项目页面打开学习材料，学完后确认完成。", status=403, session=session
+        )
     window = window_for(session)
     state = window.state(scanned_at)
     record_id, enrolled = _record_and_enrolment(session, teacher)
@@ -347,3 +360,53 @@ def checkins_bulk_record(*, actor: User, session: Session, records: list[Recorde
     )
     checkins_bulk_recorded.send(sender=CheckIn, session_id=session.pk, teacher_ids=sorted(set(teacher_ids)))
     return len(rows)
+
+
+def _study_checks(*, session: Session, teacher: User, moment) -> None:
+    """Who may study an online session, and when: an enrolled, active teacher inside its study period."""
+    if not session.is_online:
+        raise CheckinRefused("这个课次是线下课次，请在现场扫码签到。", status=400, session=session)
+    if not teacher.is_teacher or not teacher.is_active:
+        raise CheckinRefused("只有启用的教师账号可以参加线上学习。", status=403, session=session)
+    enrolled = Enrolment.objects.filter(
+        programme_id=session.programme_id, teacher=teacher, status=EnrolmentStatus.ENROLLED
+    ).exists()
+    if not enrolled:
+        raise CheckinRefused(f"您没有报名“{session.programme.title}”，请先报名。", status=403, session=session)
+    if moment < session.starts_at:
+        raise CheckinRefused(f"学习尚未开始：{_local(session.starts_at)} 开放。", status=403, session=session)
+    if moment > session.ends_at:
+        raise CheckinRefused(
+            f"学习已于 {_local(session.ends_at)} 结束。如确已学完，请联系组织者补登记。", status=403, session=session
+        )
+
+
+@transaction.atomic
+def study_material_open(*, session: Session, teacher: User, moment) -> MaterialOpening:
+    """Record (once) that the teacher opened the session's material; the first time is kept."""
+    _study_checks(session=session, teacher=teacher, moment=moment)
+    opening, _ = MaterialOpening.objects.get_or_create(session=session, teacher=teacher, defaults={"opened_at": moment})
+    return opening
+
+
+@transaction.atomic
+def study_complete(*, session: Session, teacher: User, moment) -> CheckinResult:
+    """The teacher confirms having studied an online session's material, after opening it.
+
+    Recorded as the session's attendance — a CheckIn with method 线上学习 — so the completion rule,
+    the 还差… line, the dashboard's facts and the credit hours count it like any check-in.
+    """
+    _study_checks(session=session, teacher=teacher, moment=moment)
+    existing = CheckIn.objects.select_for_update().filter(session=session, teacher=teacher).first()
+    if existing and existing.status in ATTENDED:
+        return CheckinResult("already", existing)
+    if not MaterialOpening.objects.filter(session=session, teacher=teacher).exists():
+        raise CheckinRefused("请先打开学习材料并学习，再确认完成。", status=400, session=session)
+    if existing:  # an earlier manual "absent" or "excused" becomes the study
+        existing.status, existing.method, existing.checked_in_at = Status.PRESENT, Method.STUDY, moment
+        existing.save()
+        return CheckinResult("studied", existing)
+    record = CheckIn.objects.create(
+        session=session, teacher=teacher, status=Status.PRESENT, method=Method.STUDY, checked_in_at=moment
+    )
+    return CheckinResult("studied", record)

@@ -13,6 +13,8 @@ urlpatterns = [
     path("attendance/sessions/<int:pk>/live.json", views.live_view, name="live"),
     path("attendance/sessions/<int:pk>/sheet/", views.sheet_view, name="sheet"),
     path("attendance/sessions/<int:pk>/export.xlsx", views.session_export_view, name="session_export"),
+    path("study/<int:pk>/", views.study_view, name="study"),
+    path("study/<int:pk>/material/", views.study_material_view, name="study_material"),
     path("attendance/programmes/<str:code>/", views.programme_view, name="programme"),
     path("attendance/programmes/<str:code>/export.xlsx", views.programme_export_view, name="programme_export"),
 ]

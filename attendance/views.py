@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -83,7 +83,14 @@ def scan_view(request, token: str):
         device_id = _device_id(request)
         response = _check_in(request, session=session, kind=kind, scanned_at=now, device_id=device_id)
         return _with_device_cookie(request, response, device_id)
-    request.session[PENDING_KEY] = {"session": session.pk, "kind": kind, "scanned_at": now.isoformat()}
+    request.session[PENDING_KEY] = {
+        "session": session.pk,
+        "kind": kind,
+        "scanned_at": now.isoformat(),
+        # What the sign-in page says the check-in is waiting for (accounts cannot ask attendance).
+        "label": f"{session.programme.title} · {session.title}（{session.when}）{'签退' if kind == 'out' else ''}",
+        "grace_minutes": settings.ATTENDANCE_SIGN_IN_GRACE_SECONDS // 60,
+    }
     response = redirect("attendance:complete")
     return _with_device_cookie(request, response)
 
@@ -298,3 +305,54 @@ def programme_export_view(request, code: str):
     if request.user.is_teacher:
         raise PermissionDenied("教师不能导出考勤。")
     return _xlsx(exports.programme_workbook(programme=programme), f"{programme.code}-考勤汇总.xlsx")
+
+
+def _study_session(request, pk: int) -> Session:
+    session = get_object_or_404(
+        Session.objects.select_related("programme"), pk=pk, programme__in=programmes_visible_to(user=request.user)
+    )
+    if not session.is_online:
+        raise Http404("不是线上课次。")
+    return session
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def study_view(request, pk: int):
+    """An online session's study page: open the material, then confirm having studied it."""
+    session = _study_session(request, pk)
+    error = ""
+    if request.method == "POST":
+        try:
+            result = services.study_complete(session=session, teacher=request.user, moment=timezone.now())
+        except services.CheckinRefused as refused:
+            error = str(refused)
+        else:
+            if result.outcome == "studied":
+                messages.success(request, f"已确认完成学习：{session.title}")
+            return redirect("attendance:study", pk=session.pk)
+    context = selectors.study_state(session=session, teacher=request.user)
+    return render(request, "attendance/study.html", {"session": session, "error": error, **context})
+
+
+@never_cache
+@login_required
+@require_GET
+def study_material_view(request, pk: int):
+    """Record the opening, then hand over the material: the file itself or a redirect to the link."""
+    session = _study_session(request, pk)
+    try:
+        services.study_material_open(session=session, teacher=request.user, moment=timezone.now())
+    except services.CheckinRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("attendance:study", pk=session.pk)
+    if session.material_file:
+        name = session.material_file.name.rsplit("/", 1)[-1]
+        return FileResponse(session.material_file.open("rb"), filename=name)
+    return redirect(session.material_url)
+
+
+def study_panel(*, programme, teacher) -> dict:
+    """The teacher's programme page: each online session with its study state."""
+    return {"sessions": selectors.teacher_study_sessions(programme=programme, teacher=teacher)}

@@ -14,6 +14,7 @@ from accounts.identity import mask_name
 from accounts.models import User
 from courses.selectors import programmes_visible_to
 from training_site.api import ErrorSerializer
+from training_site.site import site_url
 
 from . import selectors, services
 from .models import Certificate
@@ -117,7 +118,7 @@ class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         certificate = self.get_object()
         if request.user.is_bureau and not request.user.is_superuser:
             raise PermissionDenied("教育局账号不能下载个人证书。")
-        return HttpResponse(certificate_pdf(certificate), content_type="application/pdf")
+        return HttpResponse(certificate_pdf(certificate, site=site_url(request)), content_type="application/pdf")
 
     @extend_schema(responses=CreditHoursSerializer(many=True))
     @action(detail=False, methods=["get"], url_path="credit-hours", pagination_class=None)

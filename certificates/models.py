@@ -168,6 +168,7 @@ class CertificateJob(models.Model):
     issued = models.PositiveIntegerField("新颁发", default=0)
     message = models.TextField("结果说明", blank=True)
     file = models.FileField("文件", upload_to="certificate-jobs/", blank=True)
+    site_url = models.CharField("站点地址", max_length=200, blank=True, help_text="创建时记录，证书二维码指向此地址。")
 
     class Meta:
         verbose_name = "证书批处理"

@@ -17,6 +17,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from training_site.dates import date_cn
+from training_site.site import site_url
+
 from .models import Certificate
 
 FONT = "STSong-Light"
@@ -25,12 +28,12 @@ RED = HexColor("#b71c1c")
 INK = HexColor("#222222")
 
 
-def verification_url(certificate: Certificate) -> str:
-    return settings.SITE_URL + reverse("certificates:verify_code", args=[certificate.verification_code])
+def verification_url(certificate: Certificate, *, site: str | None = None) -> str:
+    """The public verification page, at `site` (a request's or a job's address, see site_url)."""
+    return (site or site_url()) + reverse("certificates:verify_code", args=[certificate.verification_code])
 
 
-def _date(value) -> str:
-    return f"{value.year}年{value.month}月{value.day}日"
+_date = date_cn
 
 
 NO_LINE_START = "，。、；：！？）》」』”’"
@@ -48,7 +51,7 @@ def _wrap(text: str, width: float, size: float) -> list[str]:
     return [*lines, line] if line else lines
 
 
-def draw_certificate(pdf: canvas.Canvas, certificate: Certificate) -> None:
+def draw_certificate(pdf: canvas.Canvas, certificate: Certificate, *, site: str | None = None) -> None:
     width, height = landscape(A4)
     pdf.setTitle(f"{certificate.programme_title} 结业证书 {certificate.serial}")
     pdf.setAuthor(settings.TRAINING_BUREAU_NAME)
@@ -84,9 +87,9 @@ def draw_certificate(pdf: canvas.Canvas, certificate: Certificate) -> None:
     pdf.drawRightString(width - 110, 150, settings.TRAINING_BUREAU_NAME)
     pdf.setFont(FONT, 13)
     pdf.drawRightString(width - 110, 126, f"组织单位：{certificate.unit_name}")
-    pdf.drawRightString(width - 110, 104, f"颁发日期：{_date(certificate.issued_at.date())}")
+    pdf.drawRightString(width - 110, 104, f"颁发日期：{_date(certificate.issued_at)}")
 
-    draw_qr(pdf, verification_url(certificate), x=70, y=60, size=96)
+    draw_qr(pdf, verification_url(certificate, site=site), x=70, y=60, size=96)
     pdf.setFillColor(INK)
     pdf.setFont(FONT, 9)
     pdf.drawString(70, 50, "扫码验证证书真伪")
@@ -119,10 +122,10 @@ def draw_qr(pdf: canvas.Canvas, text: str, *, x: float, y: float, size: float) -
     pdf.drawPath(path, stroke=0, fill=1)
 
 
-def certificate_pdf(certificate: Certificate) -> bytes:
+def certificate_pdf(certificate: Certificate, *, site: str | None = None) -> bytes:
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=landscape(A4))
-    draw_certificate(pdf, certificate)
+    draw_certificate(pdf, certificate, site=site)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

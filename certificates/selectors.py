@@ -42,7 +42,7 @@ def teacher_completion(*, programme: Programme, teacher: User, rule: CompletionR
     missing = []
     if rule.attendance_mode == AttendanceMode.ALL:
         missing += [
-            f"第{i}次课（{session.title}）签到"
+            f"第{i}次课（{session.title}）{'线上学习' if session.is_online else '签到'}"
             for i, (session, record) in enumerate(statuses, start=1)
             if not (record and record.status in ATTENDED)
         ]

@@ -162,9 +162,12 @@ def certificate_reissue(*, certificate: Certificate, actor: User, reason: str) -
 
 
 @transaction.atomic
-def job_create(*, programme: Programme, actor: User, kind: str) -> CertificateJob:
+def job_create(*, programme: Programme, actor: User, kind: str, site: str = "") -> CertificateJob:
+    """A batch job; `site` is the address its PDFs' QR codes print (the requesting page's, see site_url)."""
     _check_manager(actor, programme)
-    job = CertificateJob.objects.create(programme=programme, kind=kind, requested_by=actor, created_at=timezone.now())
+    job = CertificateJob.objects.create(
+        programme=programme, kind=kind, requested_by=actor, created_at=timezone.now(), site_url=site
+    )
     mode = settings.CERTIFICATE_JOBS_MODE
     if mode == "inline":
         transaction.on_commit(lambda: job_run(job_id=job.pk))
@@ -355,7 +358,7 @@ def _run_zip(job: CertificateJob) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for index, certificate in enumerate(certificates, start=1):
-            archive.writestr(certificate_filename(certificate), certificate_pdf(certificate))
+            archive.writestr(certificate_filename(certificate), certificate_pdf(certificate, site=job.site_url or None))
             if index % 50 == 0 or index == len(certificates):
                 _progress(job, index)
     job.file.save(f"{job.programme.code}-certificates-{job.pk}.zip", ContentFile(buffer.getvalue()), save=False)

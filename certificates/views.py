@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -15,10 +16,24 @@ from common.downloads import attachment
 from courses.models import EnrolmentStatus
 from courses.selectors import programme_can_manage, programmes_visible_to
 from training_site.client import client_address
+from training_site.site import site_url
 
 from . import exports, selectors, services
 from .models import Certificate, CertificateJob, CertificateStatus, JobKind
 from .pdf import certificate_filename, certificate_pdf
+
+
+def home_status(*, teacher, programme_ids: list[int]) -> dict:
+    """The teacher's home: 已结业 and the certificate, for programmes with a valid one (one query)."""
+    found = Certificate.objects.filter(teacher=teacher, programme_id__in=programme_ids, status=CertificateStatus.VALID)
+    return {
+        certificate.programme_id: {
+            "label": "已结业",
+            "url": reverse("certificates:pdf", args=[certificate.pk]),
+            "link_text": f"证书 {certificate.serial}（PDF）",
+        }
+        for certificate in found.order_by("version")
+    }
 
 
 def completion_panel(*, programme, teacher) -> dict:
@@ -53,7 +68,9 @@ def pdf_view(request, pk: int):
     if not request.user.is_teacher and not programme_can_manage(user=request.user, programme=certificate.programme):
         raise PermissionDenied("只有学员本人和项目所属单位的组织者可以下载证书。")
     return attachment(
-        certificate_pdf(certificate), filename=certificate_filename(certificate), content_type="application/pdf"
+        certificate_pdf(certificate, site=site_url(request)),
+        filename=certificate_filename(certificate),
+        content_type="application/pdf",
     )
 
 
@@ -137,7 +154,7 @@ def job_create_view(request, code: str):
     programme = _managed(request, code)
     kind = JobKind.ZIP if request.POST.get("kind") == "zip" else JobKind.ISSUE
     try:
-        job = services.job_create(programme=programme, actor=request.user, kind=kind)
+        job = services.job_create(programme=programme, actor=request.user, kind=kind, site=site_url(request))
     except ValidationError as error:
         messages.error(request, "；".join(error.messages))
         return redirect("certificates:programme", code=programme.code)

@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from import_export.admin import ImportMixin
 
 from accounts.admin import RoleAccessMixin
@@ -24,7 +25,11 @@ from .xlsx_admin import refused_on_confirm
 class SessionInline(admin.TabularInline):
     model = Session
     extra = 1
-    fields = ["title", "starts_at", "ends_at", "venue", "lecturer", "lecturer_title"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # a typed address without a scheme
+    fields = [
+        "title", "starts_at", "ends_at", "venue", "lecturer", "lecturer_title",
+        "delivery", "material_title", "material_url", "material_file",
+    ]  # fmt: skip
 
     def has_view_permission(self, request, obj=None):
         return True

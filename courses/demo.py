@@ -24,6 +24,7 @@ from .services import enrolments_bulk_create, programme_create, session_create
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 DEMO_PASSWORD = "xuchang2021"
+ONLINE_KEYS = ("delivery", "material_title", "material_url")  # a 线上/自学 session's own fields
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华建国红玉兰晓东海燕雪梅志宏丹鹏飞辉俊峰亮琳颖倩婷慧佳欣怡雅鑫浩宇博文轩睿思源晨阳瑞丰"
@@ -220,6 +221,7 @@ def current_specs(today: datetime.date) -> list[dict]:
                     "starts_at": _aware(f"{first.isoformat()}T{session['starts']}"),
                     "ends_at": _aware(f"{last.isoformat()}T{session['ends']}"),
                     "open_all_session": session.get("open_all_session", False),
+                    **{key: session[key] for key in ONLINE_KEYS if key in session},
                 }  # fmt: skip
             )
         specs.append(

@@ -2,11 +2,10 @@
 
 import logging
 
-from django.utils import timezone
-
 from accounts.identity import mask_id_number, mask_mobile
 from accounts.models import User
 from common.excel import build_workbook
+from training_site.dates import datetime_text
 
 from .models import Programme
 from .selectors import programme_can_manage, programme_roster
@@ -38,7 +37,7 @@ def roster_export(*, actor: User, programme: Programme, full_ids: bool = False) 
             e.teacher.title,
             e.get_source_display(),
             e.get_status_display(),
-            timezone.localtime(e.enrolled_at).strftime("%Y-%m-%d %H:%M"),
+            datetime_text(e.enrolled_at),
         ]
         for e in programme_roster(programme=programme).iterator(chunk_size=2000)
     )

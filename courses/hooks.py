@@ -20,3 +20,13 @@ TEACHER_PROGRAMME_PANELS: list[tuple[str, object]] = []
 def register_teacher_panel(template_name: str, context) -> None:
     if all(existing != template_name for existing, _ in TEACHER_PROGRAMME_PANELS):
         TEACHER_PROGRAMME_PANELS.append((template_name, context))
+
+
+# What the teacher's home says of each programme beyond 已报名 (certificates: 已结业 with the certificate):
+# functions(teacher, programme_ids) -> {programme_id: {"label": ..., "url": ...}}.
+TEACHER_HOME_STATUSES: list[object] = []
+
+
+def register_teacher_home_status(status) -> None:
+    if status not in TEACHER_HOME_STATUSES:
+        TEACHER_HOME_STATUSES.append(status)

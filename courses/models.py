@@ -71,6 +71,11 @@ class Programme(models.Model):
             raise ValidationError(errors)
 
 
+class Delivery(models.TextChoices):
+    ONSITE = "onsite", "线下（扫码签到）"
+    ONLINE = "online", "线上/自学"
+
+
 class Session(models.Model):
     """One sitting of a programme: a lecture, a day of training, an online unit."""
 
@@ -81,6 +86,18 @@ class Session(models.Model):
     venue = models.CharField("地点", max_length=200, blank=True)
     lecturer = models.CharField("主讲人", max_length=100, blank=True)
     lecturer_title = models.CharField("主讲人单位及职务", max_length=200, blank=True)
+    # 线上/自学: no QR; the teacher studies the material between starts_at and ends_at and confirms it,
+    # which attendance records as a check-in (attendance.services.study_complete).
+    delivery = models.CharField(
+        "上课方式",
+        max_length=8,
+        choices=Delivery.choices,
+        default=Delivery.ONSITE,
+        help_text="线上/自学：开始至结束时间为学习期，教师打开学习材料并确认学完即计为出勤，无需扫码。",
+    )
+    material_title = models.CharField("学习材料名称", max_length=200, blank=True)
+    material_url = models.URLField("学习材料链接", max_length=500, blank=True)
+    material_file = models.FileField("学习材料文件", upload_to="materials/%Y/", blank=True)
 
     class Meta:
         verbose_name = "课次"
@@ -101,8 +118,18 @@ class Session(models.Model):
             return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
         return f"{start:%Y-%m-%d %H:%M} 至 {end:%Y-%m-%d %H:%M}"
 
+    @property
+    def is_online(self) -> bool:
+        return self.delivery == Delivery.ONLINE
+
+    @property
+    def has_material(self) -> bool:
+        return bool(self.material_url or self.material_file)
+
     def clean(self):
         errors = {}
+        if self.is_online and not self.has_material:
+            errors["material_url"] = "线上/自学课次请上传学习材料文件或填写学习材料链接。"
         if self.starts_at and self.ends_at and self.starts_at >= self.ends_at:
             errors["ends_at"] = "结束时间必须晚于开始时间。"
         programme = self.programme if self.programme_id else None

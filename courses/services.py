@@ -19,7 +19,10 @@ PROGRAMME_FIELDS = {
     "code", "title", "level", "kind", "unit", "year", "start_date", "end_date", "credit_hours",
     "capacity", "self_enrol_open", "allow_walk_in", "audience", "description",
 }  # fmt: skip
-SESSION_FIELDS = {"title", "starts_at", "ends_at", "venue", "lecturer", "lecturer_title"}
+SESSION_FIELDS = {
+    "title", "starts_at", "ends_at", "venue", "lecturer", "lecturer_title",
+    "delivery", "material_title", "material_url", "material_file",
+}  # fmt: skip
 
 
 def _require_manager(*, actor: User, programme: Programme) -> None:

@@ -12,7 +12,7 @@ from accounts.selectors import teacher_by_id_number
 
 from . import selectors, services
 from .forms import AddTeacherForm
-from .hooks import PROGRAMME_PAGES, TEACHER_PROGRAMME_PANELS
+from .hooks import PROGRAMME_PAGES, TEACHER_HOME_STATUSES, TEACHER_PROGRAMME_PANELS
 from .models import Enrolment, EnrolmentSource, EnrolmentStatus
 
 
@@ -22,7 +22,12 @@ def _error_text(error: ValidationError) -> str:
 
 @login_required
 def teacher_home_view(request):
-    enrolments = selectors.teacher_programmes(teacher=request.user)
+    enrolments = list(selectors.teacher_programmes(teacher=request.user))
+    ids = [enrolment.programme_id for enrolment in enrolments]
+    for status in TEACHER_HOME_STATUSES:
+        found = status(teacher=request.user, programme_ids=ids)
+        for enrolment in enrolments:
+            enrolment.home_status = getattr(enrolment, "home_status", None) or found.get(enrolment.programme_id)
     return render(request, "courses/home.html", {"enrolments": enrolments})
 
 

@@ -1,8 +1,7 @@
 """Quiz results as .xlsx through the shared export pattern (masked IDs, neutralised cells)."""
 
-from django.utils import timezone
-
 from common.excel import build_workbook
+from training_site.dates import datetime_text
 
 from . import selectors
 from .models import Quiz
@@ -20,7 +19,7 @@ def results_workbook(*, quiz: Quiz) -> bytes:
             float(row["score"]) if row["score"] is not None else None,
             row["minutes"],
             "及格" if row["passed"] else ("不及格" if row["attempt"] else "未参加"),
-            timezone.localtime(row["attempt"].submitted_at).strftime("%Y-%m-%d %H:%M") if row["attempt"] else "",
+            datetime_text(row["attempt"].submitted_at) if row["attempt"] else "",
         ]
         for row in rows
     ]

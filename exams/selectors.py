@@ -10,7 +10,7 @@ from accounts.models import User
 from courses.models import Enrolment, EnrolmentStatus, Programme
 from courses.selectors import programmes_visible_to
 
-from .models import Attempt, AttemptQuestion, AttemptStatus, Option, Quiz, ReviewPolicy, ScorePolicy
+from .models import Attempt, AttemptQuestion, AttemptStatus, Option, QuestionKind, Quiz, ReviewPolicy, ScorePolicy
 
 GRADED = (AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED)
 
@@ -213,6 +213,25 @@ def item_analysis(*, quiz: Quiz) -> list[dict]:
     return sorted(result, key=lambda row: (row["percent_correct"], row["code"]))
 
 
+TRUE_FIRST = "正确"
+
+
+def _display_order(kind: str, order: list[int], options: dict) -> list[int]:
+    """判断题 always read 正确, 错误 (attempts drawn before the rule may have stored them shuffled)."""
+    if kind != QuestionKind.TRUEFALSE:
+        return order
+    return sorted(order, key=lambda pk: options[pk].text.strip() != TRUE_FIRST)
+
+
+def _verdict(points, selected: list) -> str:
+    """The review's verdict on the teacher's answer, never to be read as the option 正确/错误."""
+    if not selected:
+        return "未作答"
+    if points >= 1:
+        return "答对"
+    return "部分答对" if points > 0 else "答错"
+
+
 def attempt_items(*, attempt: Attempt, with_key: bool = False) -> list[dict]:
     """The attempt's questions with options in the drawn order.
 
@@ -233,11 +252,14 @@ def attempt_items(*, attempt: Attempt, with_key: bool = False) -> list[dict]:
             "selected": list(item.selected or []),
             "options": [
                 {"letter": letter, "id": pk, "text": options[pk].text}
-                for letter, pk in zip("ABCDEFGH", item.option_order, strict=False)
+                for letter, pk in zip(
+                    "ABCDEFGH", _display_order(question.kind, item.option_order, options), strict=False
+                )
             ],
         }
         if with_key:
             entry["points"] = item.points
+            entry["verdict"] = _verdict(item.points, entry["selected"])
             entry["explanation"] = question.explanation
             entry["legal_basis"] = question.legal_basis
             for option in entry["options"]:

@@ -359,14 +359,19 @@ def _draw(quiz: Quiz, rng: random.Random, *, seen_codes: set[str] = frozenset())
     if quiz.shuffle_questions:
         rng.shuffle(drawn)
     options: dict[int, list[int]] = {}
-    for question_id, option_id in (
-        Option.objects.filter(question_id__in=drawn).order_by("position", "id").values_list("question_id", "pk")
+    fixed: set[int] = set()  # 判断题 keep 正确, 错误 (attempt_items shows them so)
+    for question_id, option_id, kind in (
+        Option.objects.filter(question_id__in=drawn)
+        .order_by("position", "id")
+        .values_list("question_id", "pk", "question__kind")
     ):
         options.setdefault(question_id, []).append(option_id)
+        if kind == QuestionKind.TRUEFALSE:
+            fixed.add(question_id)
     result = []
     for question_id in drawn:
         order = options[question_id]
-        if quiz.shuffle_options:
+        if quiz.shuffle_options and question_id not in fixed:
             rng.shuffle(order)
         result.append((question_id, order))
     return result

@@ -21,16 +21,27 @@ def _refused(request, error: services.QuizRefused):
     return render(request, "exams/refused.html", {"message": str(error)}, status=error.status)
 
 
+def _with_state(quizzes) -> list:
+    """Each quiz with what the teacher may still do, from the one-place rules."""
+    quizzes, now = list(quizzes), timezone.now()
+    for quiz in quizzes:
+        quiz.remaining = selectors.attempts_remaining(quiz=quiz, used=quiz.used, now=now)
+        quiz.is_open_now = selectors.quiz_open_now(quiz=quiz, now=now)
+        quiz.is_closed = now >= quiz.closes_at
+    return quizzes
+
+
 @login_required
 def quiz_list_view(request):
     if not request.user.is_teacher:
         return redirect("courses:manage_list")
-    quizzes = list(selectors.quizzes_for_teacher(teacher=request.user))
-    now = timezone.now()
-    for quiz in quizzes:
-        quiz.remaining = selectors.attempts_remaining(quiz=quiz, used=quiz.used, now=now)
-        quiz.is_open_now = selectors.quiz_open_now(quiz=quiz, now=now)
+    quizzes = _with_state(selectors.quizzes_for_teacher(teacher=request.user))
     return render(request, "exams/quiz_list.html", {"quizzes": quizzes})
+
+
+def quiz_panel(*, programme, teacher) -> dict:
+    """The teacher's programme page: its quizzes, linked, with their state."""
+    return {"quizzes": _with_state(selectors.quizzes_for_teacher(teacher=teacher).filter(programme=programme))}
 
 
 @login_required

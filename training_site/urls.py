@@ -12,7 +12,7 @@ from certificates.api import CertificateViewSet, PublicVerifyView
 from courses.api import EnrolmentViewSet, ProgrammeViewSet, RosterViewSet, SessionViewSet
 from exams.api import AttemptViewSet, QuizViewSet
 from reports.api import SummaryView
-from training_site.views import home_view, not_found_view
+from training_site.views import favicon_view, home_view, not_found_view
 
 admin.site.site_header = "许昌市教育局 教师法治培训 后台"
 admin.site.site_title = "教师法治培训后台"
@@ -44,6 +44,7 @@ def healthz(request):
 urlpatterns = [
     path("", home_view, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon_view, name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("", include("courses.urls")),
     path("", include("attendance.urls")),

@@ -17,8 +17,15 @@ def home_view(request):
     return redirect("courses:manage_list")
 
 
+def favicon_view(request):
+    """/favicon.ico, which browsers ask for on their own: the project's icon."""
+    from django.templatetags.static import static
+
+    return redirect(static("favicon.svg"), permanent=True)
+
+
 def not_found_view(request, exception=None):
     """404: the API answers JSON as its schema documents (also for paths no route matches); pages get the page."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "未找到。"}, status=404)
-    return defaults.page_not_found(request, exception)
+    return defaults.page_not_found(request, exception, template_name="404.html")

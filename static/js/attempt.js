@@ -47,6 +47,7 @@
             button.textContent = "交卷";
           }
           state.textContent = res.data.error || "保存失败";
+          announce(state.textContent);
           if (res.status === 409) { window.location.reload(); return; }
         }
         if (dirty[questionId]) send(questionId); else refresh();
@@ -55,6 +56,7 @@
         delete inflight[questionId];
         dirty[questionId] = true;
         state.textContent = "网络中断，恢复后自动重试";
+        announce("保存失败：" + state.textContent);
         setTimeout(function () { if (dirty[questionId] && !inflight[questionId]) send(questionId); }, 3000);
       });
   }
@@ -72,18 +74,79 @@
   });
   answeredCount();
   root.setAttribute("data-ready", "1");
+  // The hand-in sheet: unanswered questions (each a link to jump back), or, when time is up with saves
+  // still pending, what is happening. Nothing is handed in until the teacher confirms (or time is up).
+  var sheet = document.getElementById("handin-sheet");
+  var alertRegion = document.getElementById("quiz-alert");
+  var confirmed = false, timeUp = false;
+  function announce(text) { alertRegion.textContent = ""; setTimeout(function () { alertRegion.textContent = text; }, 50); }
+  function unanswered() {
+    return Array.prototype.filter.call(root.querySelectorAll("fieldset.question"), function (fs) { return !fs.querySelector("input:checked"); });
+  }
+  function openSheet(missing) {
+    var list = document.getElementById("handin-unanswered");
+    list.textContent = "";
+    missing.forEach(function (fs) {
+      var li = document.createElement("li"), a = document.createElement("a");
+      a.href = "#" + fs.id;
+      a.textContent = "第" + fs.getAttribute("data-position") + "题";
+      a.addEventListener("click", function (e) {
+        e.preventDefault();
+        closeSheet();
+        fs.scrollIntoView();
+        fs.querySelector("input").focus();
+      });
+      li.appendChild(a);
+      list.appendChild(li);
+    });
+    var summary = timeUp ? "时间到，正在保存最后的答案，保存后自动交卷。" : "";
+    if (!timeUp) summary = missing.length ? "还有 " + missing.length + " 题未作答：" : "答案还有未保存成功的，确定现在交卷吗？";
+    document.getElementById("handin-summary").textContent = summary;
+    document.getElementById("handin-cancel").hidden = timeUp;
+    document.getElementById("handin-confirm").hidden = timeUp;
+    if (sheet.showModal) { if (!sheet.open) sheet.showModal(); } else { sheet.setAttribute("open", ""); }
+  }
+  function closeSheet() { if (sheet.close) { if (sheet.open) sheet.close(); } else { sheet.removeAttribute("open"); } }
+  document.getElementById("handin-cancel").addEventListener("click", closeSheet);
+  document.getElementById("handin-confirm").addEventListener("click", function () {
+    confirmed = true;
+    closeSheet();
+    if (form.requestSubmit) form.requestSubmit(); else form.submit();
+  });
+  sheet.addEventListener("cancel", function (e) { if (timeUp) e.preventDefault(); });
   form.addEventListener("submit", function (e) {
+    if (!confirmed && !timeUp) {
+      var missing = unanswered();
+      if (missing.length || Object.keys(failed).length) { e.preventDefault(); openSheet(missing); return; }
+    }
     if (!busy()) return;
     e.preventDefault();
     submitWhenSaved = true;
     refresh();
   });
+  var warned = {};
   function tick() {
     var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
     var m = Math.floor(left / 60), s = left % 60;
     document.getElementById("timer").textContent = m + ":" + (s < 10 ? "0" : "") + s;
-    if (left === 0) { form.submit(); return; }
+    [5, 1].forEach(function (minutes) {
+      if (left <= minutes * 60 && left > 0 && !warned[minutes]) {
+        warned[minutes] = true;
+        announce("剩余 " + minutes + " 分钟，时间到将自动交卷。");
+      }
+    });
+    if (left === 0) {
+      timeUp = true;
+      if (busy()) { openSheet([]); submitWhenSaved = true; refresh(); return; }
+      form.submit();
+      return;
+    }
     setTimeout(tick, 1000);
   }
+  // Marks every warning already passed when the page opens late in the attempt, so only what comes is announced.
+  (function () {
+    var left = Math.round((deadline - Date.now()) / 1000);
+    [5, 1].forEach(function (minutes) { if (left <= minutes * 60) warned[minutes] = true; });
+  })();
   tick();
 })();

@@ -1,7 +1,7 @@
 // Forms marked data-busy show a working indicator and cannot be sent twice.
 document.addEventListener("submit", function (event) {
   var form = event.target;
-  if (!form.hasAttribute("data-busy")) return;
+  if (event.defaultPrevented || !form.hasAttribute("data-busy")) return;
   if (form.dataset.sent) { event.preventDefault(); return; }
   form.dataset.sent = "1";
   var button = form.querySelector("button[type=submit]");

@@ -121,5 +121,5 @@ def test_a_phone_set_to_english_still_gets_chinese_messages(client, db):
     def messages(response):
         return [text for errors in response.context["form"].errors.as_data().values() for e in errors for text in e]
 
-    assert messages(english) == ["密码只包含数字。"]
-    assert "密码只包含数字。" in english.content.decode()
+    assert messages(english) == ["密码不能全是数字。"]
+    assert "密码不能全是数字。" in english.content.decode()

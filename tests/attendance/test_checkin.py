@@ -114,8 +114,10 @@ def test_scan_then_sign_in_completes_within_grace(client, session, enrolled, fro
     frozen(at(8, 50))
     response = client.get(scan_url(session, at(8, 50)))
     assert response.status_code == 302
-    login_page = client.get(response["Location"], follow=True)
-    assert "登录" in login_page.content.decode()
+    login_page = client.get(response["Location"], follow=True).content.decode()
+    assert "登录" in login_page
+    # The sign-in page says which session's check-in is waiting, and that it completes after signing in.
+    assert "签到等待中：</b>法治政府建设专题培训讲座 · " in login_page and "签到将在登录后自动完成" in login_page
     # Three minutes later (the code on the screen has long rotated) the teacher signs in.
     frozen(at(8, 53))
     done = client.post(

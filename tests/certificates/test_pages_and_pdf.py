@@ -44,7 +44,7 @@ def test_pdf_text_and_qr(client, issued, tmp_path):
     import zxingcpp
 
     decoded = [result.text for result in zxingcpp.read_barcodes(Image.open(tmp_path / "page.png"))]
-    assert decoded == [verification_url(issued)]
+    assert decoded == [verification_url(issued, site="http://testserver")]  # the request's address
 
 
 def test_another_teacher_cannot_download(client, issued, other_teacher, other_organiser):

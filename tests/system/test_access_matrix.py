@@ -27,6 +27,8 @@ ROLES = "ATUOXBS"
 PAGES = {
     "home": (None, "302 200 200 302 302 302 302"),
     "healthz": (None, "200 200 200 200 200 200 200"),
+    "favicon": (None, "301 301 301 301 301 301 301"),
+    "accounts:logout_confirm": (None, "302 200 200 200 200 200 200"),
     "accounts:login": (None, "200 302 302 302 302 302 302"),
     "accounts:logout": (None, "405 405 405 405 405 405 405"),
     "accounts:first_login": (None, "200 200 200 200 200 200 200"),
@@ -48,6 +50,9 @@ PAGES = {
     "attendance:complete": (None, "302 400 400 400 400 400 400"),
     "attendance:code": (None, "302 200 200 200 200 200 200"),
     "attendance:session": ("session", "302 403 404 200 404 200 200"),
+    # The study pages are for online sessions only: this (on-site) session has none, whoever asks.
+    "attendance:study": ("session", "302 404 404 404 404 404 404"),
+    "attendance:study_material": ("session", "302 404 404 404 404 404 404"),
     "attendance:projector": ("session", "302 403 404 200 404 403 200"),
     "attendance:live": ("session", "302 403 404 200 404 403 200"),
     "attendance:sheet": ("session", "302 403 404 200 404 403 200"),

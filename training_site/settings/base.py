@@ -26,6 +26,8 @@ def env_list(name: str, default: str) -> list[str]:
 # Development defaults; production.py refuses to start without real values.
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-key-do-not-use-in-production")
 DEBUG = env_bool("DEBUG", True)
+# With DEBUG on, pages still show the Chinese 404/500 pages; set this to see Django's technical pages.
+DEBUG_TECHNICAL_ERRORS = env_bool("DEBUG_TECHNICAL_ERRORS", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -63,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "training_site.middleware.DatabaseUnavailableMiddleware",
+    "training_site.middleware.FriendlyErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "training_site.urls"
@@ -131,10 +134,11 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Django's validators, with their messages in Chinese (accounts/password_validation.py).
+    {"NAME": "accounts.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "accounts.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "accounts.password_validation.CommonPasswordValidator"},
+    {"NAME": "accounts.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -221,7 +225,8 @@ ATTENDANCE_CODE_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("ATTENDANCE_CODE_M
 ATTENDANCE_CODE_WINDOW_SECONDS = int(os.environ.get("ATTENDANCE_CODE_WINDOW_SECONDS", 30 * 60))
 
 # Certificates: the public address printed in the QR, and how batch jobs run.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Empty: the address a request came to (training_site.site.site_url); `make run` sets it from PORT.
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 CERTIFICATE_SERIAL_PREFIX = os.environ.get("CERTIFICATE_SERIAL_PREFIX", "许教培")
 # "thread": batch jobs run in a background thread of the web process after commit;
 # "inline": they run at commit (tests, management commands); "none": left to `manage.py run_certificate_jobs`.
