@@ -1,9 +1,9 @@
 """Attendance as .xlsx through the shared export pattern: masked IDs, neutralised cells."""
 
 from accounts.identity import mask_id_number
+from common.dates import datetime_text
 from common.excel import build_workbook
 from courses.models import Programme, Session
-from training_site.dates import datetime_text
 
 from . import selectors
 

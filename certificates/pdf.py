@@ -17,7 +17,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from training_site.dates import date_cn
+from common.dates import date_cn
 from training_site.site import site_url
 
 from .models import Certificate

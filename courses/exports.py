@@ -4,8 +4,8 @@ import logging
 
 from accounts.identity import mask_id_number, mask_mobile
 from accounts.models import User
+from common.dates import datetime_text
 from common.excel import build_workbook
-from training_site.dates import datetime_text
 
 from .models import Programme
 from .selectors import programme_can_manage, programme_roster

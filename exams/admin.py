@@ -378,6 +378,16 @@ class LawAdmin(RoleAccessMixin, admin.ModelAdmin):
     list_display = ["name", "title", "revision", "effective_on", "code", "position"]
     search_fields = ["name", "title"]
 
+    # The laws belong to the bank every unit shares: its keeper changes them, like the questions.
+    def has_add_permission(self, request, obj=None):
+        return may_manage_question_bank(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return may_manage_question_bank(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return may_manage_question_bank(request.user)
+
 
 @admin.register(Question)
 class QuestionAdmin(RoleAccessMixin, QuestionImportExportMixin, admin.ModelAdmin):

@@ -1,7 +1,7 @@
 """Quiz results as .xlsx through the shared export pattern (masked IDs, neutralised cells)."""
 
+from common.dates import datetime_text
 from common.excel import build_workbook
-from training_site.dates import datetime_text
 
 from . import selectors
 from .models import Quiz

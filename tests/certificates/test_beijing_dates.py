@@ -10,10 +10,10 @@ from PIL import Image
 
 from attendance.services import checkin_record
 from certificates.services import certificate_issue, completion_rule_set
+from common.dates import beijing_date, date_cn, datetime_text
 from courses.services import enrolment_create, session_create
 from tests.conftest import require_tool
 from tests.factories import make_programme, make_teacher
-from training_site.dates import beijing_date, date_cn, datetime_text
 
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))
 ISSUED = datetime.datetime(2026, 3, 21, 1, 39, tzinfo=BEIJING)  # 2026-03-20 17:39 UTC
