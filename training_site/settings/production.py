@@ -1,5 +1,6 @@
 """Production settings: refuse to start without a real secret and hosts."""
 
+import json
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -19,8 +20,13 @@ if not os.environ.get("ALLOWED_HOSTS"):
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", 60))  # noqa: F405
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
 
+# Uploads awaiting confirmation and generated ZIPs: a storage every node shares — MEDIA_ROOT on a shared
+# volume with the file system backend, or STORAGE_BACKEND (+ STORAGE_OPTIONS, JSON) for object storage.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": os.environ.get("STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(os.environ.get("STORAGE_OPTIONS", "{}")),
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

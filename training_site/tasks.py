@@ -1,0 +1,78 @@
+"""Project-wide periodic chores, as tasks of Django's Tasks API (scheduled by `manage.py run_scheduler`)."""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from django_tasks import task
+
+logger = logging.getLogger("training.tasks")
+
+# Where uploads wait between their preview and confirm steps (courses.roster_views, the admin imports).
+UPLOAD_FOLDERS = ["roster-uploads", "roster-uploads/admin", "question-uploads/admin", "uploads/admin"]
+
+
+def uploads_delete_unconfirmed(*, now=None) -> int:
+    """Delete uploads older than UPLOAD_RETENTION_HOURS that were never confirmed (a confirmed one is
+    deleted by its import), from the default storage all app servers share. Returns how many."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(hours=settings.UPLOAD_RETENTION_HOURS)
+    deleted = 0
+    for folder in UPLOAD_FOLDERS:
+        try:
+            _dirs, files = default_storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        for name in files:
+            path = f"{folder}/{name}"
+            if default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)
+                deleted += 1
+    return deleted
+
+
+@task()
+def uploads_cleanup() -> int:
+    """Periodic: uploads left at their preview step."""
+    return uploads_delete_unconfirmed()
+
+
+def task_results_fail_stale(*, now=None) -> int:
+    """A task whose worker was killed must not show as running for ever. The database backend leaves it
+    "running" in django_tasks_db's table: mark those older than TASK_RESULT_STALE_SECONDS failed. RQ
+    keeps it in the queue's started registry until its worker's heartbeat has lapsed; its own cleanup
+    then moves it to the failed registry — run here, not left to the next worker maintenance. (A chunk's
+    work has been taken up again by certificates' sweep either way.) Returns how many were failed."""
+    from django_tasks import TaskResultStatus, default_task_backend
+    from django_tasks_db import DatabaseBackend
+
+    now = now or timezone.now()
+    if isinstance(default_task_backend, DatabaseBackend):
+        from django_tasks_db.models import DBTaskResult
+
+        cutoff = now - datetime.timedelta(seconds=settings.TASK_RESULT_STALE_SECONDS)
+        count = DBTaskResult.objects.running().filter(started_at__lt=cutoff).update(
+            status=TaskResultStatus.FAILED, finished_at=now, exception_class_path="builtins.SystemExit",
+            traceback="The worker running this task stopped without finishing it.",
+        )  # fmt: skip
+    elif "django_rq" in settings.INSTALLED_APPS:
+        import django_rq
+        from rq.registry import FailedJobRegistry, StartedJobRegistry
+
+        count = 0
+        for name in settings.RQ_QUEUES:
+            queue = django_rq.get_queue(name)
+            failed_before = FailedJobRegistry(queue=queue).count
+            StartedJobRegistry(queue=queue).cleanup()
+            count += FailedJobRegistry(queue=queue).count - failed_before
+    else:
+        return 0
+    if count:
+        logger.warning("%s tasks were still running after their worker stopped; marked failed", count)
+    return count
+
+
+@task()
+def task_results_sweep() -> int:
+    return task_results_fail_stale()
