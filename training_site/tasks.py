@@ -44,11 +44,11 @@ def task_results_fail_stale(*, now=None) -> int:
     keeps it in the queue's started registry until its worker's heartbeat has lapsed; its own cleanup
     then moves it to the failed registry — run here, not left to the next worker maintenance. (A chunk's
     work has been taken up again by certificates' sweep either way.) Returns how many were failed."""
-    from django_tasks import TaskResultStatus, default_task_backend
+    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, TaskResultStatus, task_backends
     from django_tasks_db import DatabaseBackend
 
     now = now or timezone.now()
-    if isinstance(default_task_backend, DatabaseBackend):
+    if isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
         from django_tasks_db.models import DBTaskResult
 
         cutoff = now - datetime.timedelta(seconds=settings.TASK_RESULT_STALE_SECONDS)
