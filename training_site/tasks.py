@@ -58,13 +58,15 @@ def task_results_fail_stale(*, now=None) -> int:
         )  # fmt: skip
     elif "django_rq" in settings.INSTALLED_APPS:
         import django_rq
+        from django_tasks_rq import Job
         from rq.registry import FailedJobRegistry, StartedJobRegistry
 
         count = 0
         for name in settings.RQ_QUEUES:
             queue = django_rq.get_queue(name)
             failed_before = FailedJobRegistry(queue=queue).count
-            StartedJobRegistry(queue=queue).cleanup()
+            # django-tasks-rq's failure callback needs its own Job class (the registry's default lacks task_result).
+            StartedJobRegistry(queue=queue, job_class=Job).cleanup()
             count += FailedJobRegistry(queue=queue).count - failed_before
     else:
         return 0
