@@ -217,9 +217,14 @@ class TaskWorker:
         log(f"{self.name}: {' '.join(self.command[1:])} (pid {self.process.pid})")
 
     def kill(self) -> None:
-        """SIGKILL: the worker dies mid-task, as on a crash or the OOM killer."""
+        """SIGKILL: the worker dies mid-task, as on a crash or the OOM killer — with its children (rqworker
+        runs each job in a forked work horse, which would otherwise finish the job on its own)."""
         if self.process and self.process.poll() is None:
+            children = _children(self.process.pid)
             self.process.send_signal(signal.SIGKILL)
+            for child in children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child, signal.SIGKILL)
             self.process.wait()
 
     def stop(self) -> None:
