@@ -199,7 +199,7 @@ class TaskWorker:
                 "default",
             ]
         else:
-            self.command = [*manage, "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2",
+            self.command = [*manage, "db_worker", "--no-reload", "--no-startup-delay", "--interval", "1",
                             "--worker-id", name, "--verbosity", "0"]  # fmt: skip
         self.env = env
         self.process: subprocess.Popen | None = None
