@@ -31,7 +31,7 @@ STORAGES = {
 }
 
 # Several app servers share one cache for rate limits and lockouts: Redis when REDIS_URL is
-# set (Django's own backend, `pip install redis`), otherwise a table in the shared database
+# set (Django's own backend; redis is in requirements.txt for RQ too), otherwise a table in the shared database
 # (`manage.py createcachetable` once).
 if os.environ.get("REDIS_URL"):
     CACHES = {
