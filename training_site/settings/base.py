@@ -220,7 +220,8 @@ REPORT_CACHE_SECONDS = int(os.environ.get("REPORT_CACHE_SECONDS", 60))
 
 # ---- Background work: Django's Tasks API (django-tasks, the backport of Django 6's django.tasks).
 # TASKS_BACKEND=database (the default): tasks are rows of the same database, run by `manage.py db_worker`.
-# TASKS_BACKEND=rq: tasks go to Redis (REDIS_URL), run by `manage.py rqworker --with-scheduler default`.
+# TASKS_BACKEND=rq: tasks go to Redis (REDIS_URL), run by
+# `manage.py rqworker --job-class django_tasks_rq.Job --with-scheduler default` (the scheduler runs deferred tasks).
 # Tasks are enqueued on commit by the services; nothing runs in a web process's thread.
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
 REDIS_URL = os.environ.get("REDIS_URL", "")
