@@ -16,7 +16,7 @@ machine over loopback (127.0.0.1 only):
   data            made through the project's services after a flush: an organiser, the lecture
                   (courses.services.programme_create / session_create, check-in window open now;
                   --lecture-sessions 1 by default, so every check-in completes the programme and
-                  asks for the certificate — issued in batches by the servers' issuing threads,
+                  asks for the certificate — issued in batches by the task worker (db_worker),
                   as for the 2021-09-14 lecture) and a
                   separate warm-up programme; N teachers (+ race and warm-up teachers) with
                   accounts.services.teachers_bulk_create, one usable password hashed ONCE with
@@ -317,7 +317,7 @@ def database_check(session_id: int, teachers: list[int], attempted: list[int]) -
 
 def certificates_check(programme_id: int, teachers: list[int]) -> dict:
     """The lecture's certificates: with a one-session lecture each teacher who checked in holds exactly one.
-    The automatic issue runs in batches after the check-ins' commits (the servers' issuing threads), so
+    The automatic issue runs in batches after the check-ins' commits (tasks on the db_worker beside gunicorn), so
     first wait — at most 60 s — until no completion is waiting, and report how long that took."""
     from django.db.models import Count
 
@@ -529,7 +529,7 @@ def profile_in_process(count: int, top: int, password_hash: str, lecture_session
         print(f"  {label:<58} {1000 * seconds / count:7.2f} ms  {100 * seconds / total:5.1f}%")
     print(f"\n--- cProfile, top {top} by own time")
     print(profile_listing(profiler, "tottime", top))
-    wait_for_automatic_issue()  # the issuing thread's batches, before the database goes away
+    wait_for_automatic_issue()  # the automatic-issue tasks, before the database goes away
 
 
 # --------------------------------------------------------------------------- output

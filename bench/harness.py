@@ -179,7 +179,66 @@ class Gunicorn:
                 self.process.wait()
 
 
-def stop_all(server: Gunicorn | None, postgres: Postgres | None, folder: Path) -> None:
+class TaskWorker:
+    """A worker of the Tasks API beside gunicorn, as production runs it: `manage.py db_worker` (the
+    database backend, the default) or, with TASKS_BACKEND=rq in env, `manage.py rqworker --job-class django_tasks_rq.Job --with-scheduler`."""
+
+    def __init__(self, *, env: dict, folder: Path, name: str = "worker"):
+        self.name = name
+        self.log_path = folder / f"{name}.log"
+        manage = [str(PROJECT / ".venv" / "bin" / "python"), "manage.py"]
+        if env.get("TASKS_BACKEND") == "rq":
+            self.command = [
+                *manage,
+                "rqworker",
+                "--job-class",
+                "django_tasks_rq.Job",
+                "--with-scheduler",
+                "--name",
+                f"{name}-{secrets.token_hex(4)}",
+                "default",
+            ]
+        else:
+            self.command = [*manage, "db_worker", "--no-reload", "--no-startup-delay", "--interval", "1",
+                            "--worker-id", name, "--verbosity", "0"]  # fmt: skip
+        self.env = env
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as out:
+            self.process = subprocess.Popen(self.command, cwd=PROJECT, env=self.env, stdout=out, stderr=out)
+        time.sleep(0.5)
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.name} exited at start-up:\n{self.log_path.read_text()[-3000:]}")
+        log(f"{self.name}: {' '.join(self.command[1:])} (pid {self.process.pid})")
+
+    def kill(self) -> None:
+        """SIGKILL: the worker dies mid-task, as on a crash or the OOM killer — with its children (rqworker
+        runs each job in a forked work horse, which would otherwise finish the job on its own)."""
+        if self.process and self.process.poll() is None:
+            children = _children(self.process.pid)
+            self.process.send_signal(signal.SIGKILL)
+            for child in children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def stop_all(server: Gunicorn | None, postgres: Postgres | None, folder: Path, workers=()) -> None:
+    for worker in workers:
+        worker.stop()
     if server:
         server.stop()
     if postgres:
@@ -230,15 +289,19 @@ def machine_busy_ticks() -> tuple[int, int]:
 
 
 class CpuMeter:
-    def __init__(self, gunicorn_pid: int | None, postgres_pid: int | None):
-        self.pids = {"gunicorn": gunicorn_pid, "postgres": postgres_pid}
+    def __init__(self, gunicorn_pid: int | tuple | None, postgres_pid: int | None, worker_pids: tuple = ()):
+        """gunicorn_pid: one server's master, or a tuple of several servers' masters (bench/multinode.py)."""
+        self.gunicorn_pids = gunicorn_pid if isinstance(gunicorn_pid, tuple) else (gunicorn_pid,)
+        self.pids = {"gunicorn": self.gunicorn_pids[0], "postgres": postgres_pid}
+        self.worker_pids = worker_pids
 
     def snapshot(self) -> dict:
         busy, total = machine_busy_ticks()
         return {
             "client": time.process_time(),
-            "gunicorn": tree_cpu_seconds(self.pids["gunicorn"]),
+            "gunicorn": sum(tree_cpu_seconds(pid) for pid in self.gunicorn_pids),
             "postgres": tree_cpu_seconds(self.pids["postgres"]),
+            "worker": sum(tree_cpu_seconds(pid) for pid in self.worker_pids),
             "busy": busy,
             "total": total,
         }
@@ -246,12 +309,13 @@ class CpuMeter:
     @staticmethod
     def delta(before: dict, after: dict) -> dict:
         total = max(1, after["total"] - before["total"])
-        ours = sum(after[key] - before[key] for key in ("client", "gunicorn", "postgres"))
+        ours = sum(after[key] - before[key] for key in ("client", "gunicorn", "postgres", "worker"))
         busy = (after["busy"] - before["busy"]) / CLK_TCK
         return {
             "client_cpu_s": after["client"] - before["client"],
             "gunicorn_cpu_s": after["gunicorn"] - before["gunicorn"],
             "postgres_cpu_s": after["postgres"] - before["postgres"],
+            "worker_cpu_s": after["worker"] - before["worker"],
             "machine_busy_pct": 100.0 * (after["busy"] - before["busy"]) / total,
             # CPU of processes that are not part of the benchmark (other work sharing the machine)
             "others_pct": max(0.0, 100.0 * (busy - ours) / (total / CLK_TCK)),
@@ -298,19 +362,23 @@ def production_env(folder: Path, name: str, url: str, conn_max_age: int | None, 
 
 @contextlib.contextmanager
 def production_stack(name: str, args, postgres: Postgres | None):
-    """Django in this process and gunicorn, both with the production settings and a temporary folder, on the
-    throwaway cluster (started here) or DATABASE_URL; yields (gunicorn, CpuMeter) and stops it all on exit."""
+    """Django in this process, gunicorn and one task worker (db_worker), all with the production settings and
+    a temporary folder, on the throwaway cluster (started here) or DATABASE_URL; yields (gunicorn, CpuMeter)
+    and stops it all on exit. The worker runs the automatic issue the check-ins and quizzes enqueue."""
     folder = Path(tempfile.mkdtemp(prefix=f"{name}-bench-"))
     server = None
+    worker = None
     try:
         env = production_env(folder, name, database_url(postgres), args.conn_max_age)
         log(f"database {env['DATABASE_URL']}; migrating and collecting static files into {folder} ...")
         setup_production_django(env, folder)
         server = Gunicorn(env=env, args=args, folder=folder)
         server.start()
-        yield server, CpuMeter(server.process.pid, postgres.pid() if postgres else None)
+        worker = TaskWorker(env=env, folder=folder)
+        worker.start()
+        yield server, CpuMeter(server.process.pid, postgres.pid() if postgres else None, (worker.pid,))
     finally:
-        stop_all(server, postgres, folder)
+        stop_all(server, postgres, folder, [worker] if worker else [])
 
 
 def setup_production_django(env: dict, folder: Path) -> None:
@@ -698,14 +766,14 @@ def print_profile(profiler, title: str, top: int) -> None:
 
 
 def wait_for_automatic_issue(limit_s: float = 60.0) -> float:
-    """The automatic issue runs in batches after commit (the servers' issuing threads): wait until no
-    completion is waiting (at most limit_s), so certificates are checked once all are issued. Returns
-    the seconds waited."""
+    """The automatic issue runs in batches as tasks on the worker after commit: wait until no completion
+    is waiting (at most limit_s), so certificates are checked once all are issued. Returns the seconds
+    waited."""
     from certificates.models import PendingIssue
 
     started = time.perf_counter()
     while PendingIssue.objects.exists() and time.perf_counter() - started < limit_s:
         time.sleep(0.05)
     waited = time.perf_counter() - started
-    time.sleep(0.3)  # the issuing thread's last look at the empty queue, before the caller stops the database
+    time.sleep(0.3)  # the task's last look at the empty queue, before the caller stops the database
     return waited

@@ -29,5 +29,5 @@ class CertificateAdmin(ProgrammeScopedAdmin):
 
 @admin.register(CertificateJob)
 class CertificateJobAdmin(ProgrammeScopedAdmin):
-    list_display = ["programme", "kind", "status", "done", "total", "created_at"]
+    list_display = ["programme", "kind", "status", "total", "created_at", "finished_at"]
     read_only_rows = True

@@ -151,7 +151,8 @@ class JobStatus(models.TextChoices):
 
 
 class CertificateJob(models.Model):
-    """A batch over a programme's trainees, run off the request, with progress."""
+    """A batch over a programme's trainees, run off the request as tasks: planned into chunks, whose
+    state is the job's progress (certificates.selectors.job_progress)."""
 
     programme = models.ForeignKey(
         Programme, verbose_name="培训项目", on_delete=models.CASCADE, related_name="certificate_jobs"
@@ -164,8 +165,6 @@ class CertificateJob(models.Model):
     created_at = models.DateTimeField("创建时间")
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
     total = models.PositiveIntegerField("总数", default=0)
-    done = models.PositiveIntegerField("已处理", default=0)
-    issued = models.PositiveIntegerField("新颁发", default=0)
     message = models.TextField("结果说明", blank=True)
     file = models.FileField("文件", upload_to="certificate-jobs/", blank=True)
     site_url = models.CharField("站点地址", max_length=200, blank=True, help_text="创建时记录，证书二维码指向此地址。")
@@ -180,14 +179,48 @@ class CertificateJob(models.Model):
 
     @property
     def percent(self) -> int:
-        return int(self.done * 100 / self.total) if self.total else (100 if self.status == JobStatus.DONE else 0)
+        done = getattr(self, "done", 0) or 0  # annotated by selectors.jobs_with_progress
+        return int(done * 100 / self.total) if self.total else (100 if self.status == JobStatus.DONE else 0)
+
+
+class ChunkStatus(models.TextChoices):
+    PENDING = "pending", "排队中"
+    RUNNING = "running", "进行中"
+    DONE = "done", "已完成"
+
+
+class JobChunk(models.Model):
+    """One task's share of a batch: up to CERTIFICATE_CHUNK_SIZE trainees (a ZIP is one chunk). Its work
+    and its "done" are written in one transaction, so a chunk is done or not at all; one whose worker
+    died shows no sign of life (heartbeat_at) and is enqueued again by the sweep."""
+
+    job = models.ForeignKey(CertificateJob, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField("序号")
+    teacher_ids = models.JSONField("学员", default=list, blank=True)
+    size = models.PositiveIntegerField("数量")
+    status = models.CharField("状态", max_length=10, choices=ChunkStatus.choices, default=ChunkStatus.PENDING)
+    done = models.PositiveIntegerField("已处理", default=0)
+    issued = models.PositiveIntegerField("新颁发", default=0)
+    attempts = models.PositiveSmallIntegerField("运行次数", default=0)
+    heartbeat_at = models.DateTimeField("最近活动")
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "批处理分块"
+        verbose_name_plural = "批处理分块"
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="one_chunk_per_job_and_index")]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}#{self.index} {self.status}"
 
 
 class PendingIssue(models.Model):
-    """A trainee who may just have completed (an attended check-in, a passed quiz), waiting for the
-    automatic issue. Written in the same transaction as the record, so it is never lost; handled in
-    batches by certificates.services.pending_issues_drain — during a lecture-hall rush one batch
-    issues to dozens of teachers at once instead of each check-in judging and issuing on its own."""
+    """A trainee who may just have completed (an attended check-in, a passed quiz): the automatic
+    issue task's own data. Written in the same transaction as the record, so it is never lost; the
+    task (certificates.tasks.automatic_issue, enqueued on commit) issues in batches — during a
+    lecture-hall rush one task issues to dozens of teachers at once — and the periodic sweep takes
+    up any row a task did not see."""
 
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="+")
     teacher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from accounts.models import Role, User
 from attendance.models import CheckIn
@@ -14,7 +15,7 @@ from courses.models import Enrolment, EnrolmentStatus, Programme
 from courses.selectors import programmes_visible_to
 from exams.selectors import passed_teacher_ids, programme_quizzes, quiz_passed
 
-from .models import AttendanceMode, Certificate, CertificateStatus, CompletionRule
+from .models import AttendanceMode, Certificate, CertificateJob, CertificateStatus, CompletionRule
 
 
 def rule_for(programme: Programme) -> CompletionRule:
@@ -162,3 +163,10 @@ def credit_ledger(*, user: User, year: int | None = None) -> QuerySet:
         .annotate(hours=Sum("credit_hours"))
         .order_by("programme__year", "teacher__district", "teacher__school", "teacher__name", "level")
     )
+
+
+def jobs_with_progress(queryset: QuerySet[CertificateJob] | None = None) -> QuerySet[CertificateJob]:
+    """Jobs with their progress read from their chunks' state: `done` (trainees or PDFs handled) and
+    `issued` (certificates the batch issued), one aggregate query, whichever worker ran which chunk."""
+    queryset = CertificateJob.objects.all() if queryset is None else queryset
+    return queryset.annotate(done=Coalesce(Sum("chunks__done"), 0), issued=Coalesce(Sum("chunks__issued"), 0))

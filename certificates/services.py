@@ -1,8 +1,8 @@
 """Writes of certificates: issuing (one at a time or in batches), revocation, re-issue, batch jobs."""
 
+import datetime
 import io
 import logging
-import os
 import secrets
 import threading
 import time
@@ -11,7 +11,9 @@ import zipfile
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -23,7 +25,9 @@ from .models import (
     Certificate,
     CertificateJob,
     CertificateStatus,
+    ChunkStatus,
     CompletionRule,
+    JobChunk,
     JobKind,
     JobStatus,
     PendingIssue,
@@ -158,55 +162,182 @@ def certificate_reissue(*, certificate: Certificate, actor: User, reason: str) -
     return _create(programme=certificate.programme, teacher=teacher, actor=actor, serial_from=certificate)
 
 
-# ---- Batch jobs: issue to everyone who completed, or a ZIP of all PDFs, off the request.
+# ---- Batch jobs: issue to everyone who completed, or a ZIP of all PDFs, as tasks on a worker.
+#
+# job_create enqueues the plan on commit; the plan splits the batch into chunks and enqueues one task
+# per chunk on commit; each chunk does its work and marks itself done in one transaction, and the last
+# chunk finishes the job. Every step is idempotent, so a step run twice (the sweep taking up a chunk
+# whose worker died, a backend delivering twice) does nothing the second time.
+
+
+def _enqueue_on_commit(task_name: str, **kwargs) -> None:
+    from . import tasks  # tasks.py calls these services; the import runs at commit, not at load
+
+    transaction.on_commit(lambda: getattr(tasks, task_name).enqueue(**kwargs))
 
 
 @transaction.atomic
 def job_create(*, programme: Programme, actor: User, kind: str, site: str = "") -> CertificateJob:
-    """A batch job; `site` is the address its PDFs' QR codes print (the requesting page's, see site_url)."""
+    """Record the batch and enqueue its plan once the record is committed; `site` is the address its
+    PDFs' QR codes print (the requesting page's, see training_site.site.site_url)."""
     _check_manager(actor, programme)
     job = CertificateJob.objects.create(
         programme=programme, kind=kind, requested_by=actor, created_at=timezone.now(), site_url=site
     )
-    mode = settings.CERTIFICATE_JOBS_MODE
-    if mode == "inline":
-        transaction.on_commit(lambda: job_run(job_id=job.pk))
-    elif mode == "thread":
-        transaction.on_commit(lambda: threading.Thread(target=_run_in_thread, args=(job.pk,), daemon=True).start())
+    _enqueue_on_commit("certificate_job_plan", job_id=job.pk)
     return job
 
 
-def _run_in_thread(job_id: int) -> None:
-    try:
-        job_run(job_id=job_id)
-    finally:
-        close_old_connections()
-
-
-def job_run(*, job_id: int) -> CertificateJob:
-    job = CertificateJob.objects.select_related("programme", "programme__unit").get(pk=job_id)
-    if job.status != JobStatus.PENDING:
-        return job
+@transaction.atomic
+def job_plan(*, job_id: int) -> None:
+    """Split a pending job into chunks (the trainees due now, CERTIFICATE_CHUNK_SIZE each; a ZIP is one
+    chunk) and enqueue them on commit. A job already planned is left alone."""
+    job = CertificateJob.objects.select_for_update().select_related("programme").filter(pk=job_id).first()
+    if job is None or job.status != JobStatus.PENDING:
+        return
+    now = timezone.now()
+    if job.kind == JobKind.ISSUE:
+        programme = job.programme
+        already = set(Certificate.objects.filter(programme=programme).values_list("teacher_id", flat=True))
+        due = sorted(selectors.completed_teacher_ids(programme=programme) - already)
+        size = settings.CERTIFICATE_CHUNK_SIZE
+        parts = [due[start : start + size] for start in range(0, len(due), size)]
+        job.total = len(due)
+    else:
+        parts = [[]]
+        job.total = Certificate.objects.filter(programme=job.programme, status=CertificateStatus.VALID).count()
+    chunks = JobChunk.objects.bulk_create(
+        JobChunk(job=job, index=index, teacher_ids=part, size=len(part) if job.kind == JobKind.ISSUE else job.total,
+                 heartbeat_at=now)
+        for index, part in enumerate(parts)
+    )  # fmt: skip
     job.status = JobStatus.RUNNING
-    job.save(update_fields=["status"])
+    job.save(update_fields=["status", "total"])
+    if not chunks:
+        _job_finish(job)
+    for chunk in JobChunk.objects.filter(job=job).values_list("pk", flat=True):
+        _enqueue_on_commit("certificate_job_chunk", chunk_id=chunk)
+
+
+def job_chunk_run(*, chunk_id: int) -> None:
+    """Do one chunk's work, once. The claim (attempts, heartbeat) is committed first so the sweep sees a
+    live chunk; the work, the chunk's "done" and, for the last chunk, the job's end are one transaction:
+    a worker killed in between leaves the chunk as it was, and its issued serials roll back with it."""
+    claimed = JobChunk.objects.filter(pk=chunk_id, status__in=[ChunkStatus.PENDING, ChunkStatus.RUNNING]).update(
+        status=ChunkStatus.RUNNING, attempts=F("attempts") + 1, heartbeat_at=timezone.now()
+    )
+    if not claimed:
+        return
+    job = CertificateJob.objects.select_related("programme", "programme__unit", "requested_by").get(chunks__pk=chunk_id)
+    if job.kind == JobKind.ZIP:
+        _run_zip_chunk(job, chunk_id)
+        return
     try:
-        if job.kind == JobKind.ISSUE:
-            _run_issue(job)
-        else:
-            _run_zip(job)
-        job.status = JobStatus.DONE
+        with transaction.atomic():
+            chunk = JobChunk.objects.select_for_update().get(pk=chunk_id)
+            if chunk.status == ChunkStatus.DONE:  # a second delivery that waited for the first
+                return
+            issued = certificates_issue_completed(
+                programme=job.programme, actor=job.requested_by, teacher_ids=chunk.teacher_ids
+            )
+            _chunk_done(chunk, done=chunk.size, issued=issued)
     except Exception as error:
-        logger.exception("certificate job %s failed", job.pk)
-        job.status = JobStatus.FAILED
-        job.message = f"处理失败：{error}"
+        _job_fail(job, error)
+        raise
+
+
+def _chunk_done(chunk: JobChunk, *, done: int, issued: int = 0) -> None:
+    now = timezone.now()
+    chunk.status, chunk.done, chunk.issued, chunk.finished_at, chunk.heartbeat_at = (
+        ChunkStatus.DONE, done, issued, now, now
+    )  # fmt: skip
+    chunk.save(update_fields=["status", "done", "issued", "finished_at", "heartbeat_at"])
+    # The job row's lock orders the chunks finishing at once: the last one sees all the others done.
+    job = CertificateJob.objects.select_for_update().get(pk=chunk.job_id)
+    if job.status == JobStatus.RUNNING and not job.chunks.exclude(status=ChunkStatus.DONE).exists():
+        _job_finish(job)
+
+
+def _job_finish(job: CertificateJob) -> None:
+    progress = selectors.jobs_with_progress(CertificateJob.objects.filter(pk=job.pk)).get()
+    job.status = JobStatus.DONE
     job.finished_at = timezone.now()
-    job.save()
-    return job
+    if job.kind == JobKind.ISSUE:
+        job.message = f"新颁发 {progress.issued} 张证书（已完成培训且此前未颁发的学员）。"
+    else:
+        job.message = f"已打包 {job.total} 张有效证书。"
+    job.save(update_fields=["status", "finished_at", "message", "file"])
 
 
-def _progress(job: CertificateJob, done: int) -> None:
-    job.done = done
-    CertificateJob.objects.filter(pk=job.pk).update(done=done, issued=job.issued)
+def _job_fail(job: CertificateJob, error: Exception) -> None:
+    logger.exception("certificate job %s failed", job.pk)
+    CertificateJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.FAILED, finished_at=timezone.now(), message=f"处理失败：{error}"
+    )
+
+
+def _run_zip_chunk(job: CertificateJob, chunk_id: int) -> None:
+    """The ZIP is built outside any transaction (a long write transaction would hold SQLite's lock),
+    with a heartbeat every 50 PDFs; only its end is transactional. A duplicate that finishes second
+    deletes its own file."""
+    try:
+        certificates = list(
+            Certificate.objects.filter(programme=job.programme, status=CertificateStatus.VALID).order_by(
+                "serial_number"
+            )
+        )
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for index, certificate in enumerate(certificates, start=1):
+                archive.writestr(
+                    certificate_filename(certificate), certificate_pdf(certificate, site=job.site_url or None)
+                )
+                if index % 50 == 0:
+                    JobChunk.objects.filter(pk=chunk_id).update(done=index, heartbeat_at=timezone.now())
+        name = default_storage.save(
+            f"certificate-jobs/{job.programme.code}-certificates-{job.pk}.zip", ContentFile(buffer.getvalue())
+        )
+        with transaction.atomic():
+            chunk = JobChunk.objects.select_for_update().get(pk=chunk_id)
+            if chunk.status == ChunkStatus.DONE:
+                default_storage.delete(name)
+                return
+            CertificateJob.objects.filter(pk=job.pk).update(file=name, total=len(certificates))
+            _chunk_done(chunk, done=len(certificates))
+    except Exception as error:
+        _job_fail(job, error)
+        raise
+
+
+def certificate_work_sweep(*, now=None) -> dict:
+    """Take up work whose worker died: a job still pending after CERTIFICATE_CHUNK_STALE_SECONDS is
+    planned again, a chunk not done with no sign of life for as long is enqueued again, and waiting
+    automatic issues are handled. Returns what it did, for the scheduler's log."""
+    now = now or timezone.now()
+    stale = now - datetime.timedelta(seconds=settings.CERTIFICATE_CHUNK_STALE_SECONDS)
+    jobs = list(
+        CertificateJob.objects.filter(status=JobStatus.PENDING, created_at__lt=stale).values_list("pk", flat=True)
+    )
+    chunks = list(
+        JobChunk.objects.filter(job__status=JobStatus.RUNNING, heartbeat_at__lt=stale)
+        .exclude(status=ChunkStatus.DONE)
+        .values_list("pk", flat=True)
+    )
+    from . import tasks
+
+    with transaction.atomic():
+        # The new heartbeat keeps the next sweep from enqueuing it again before a worker takes it.
+        JobChunk.objects.filter(pk__in=chunks).update(heartbeat_at=now)
+    for job_id in jobs:
+        tasks.certificate_job_plan.enqueue(job_id=job_id)
+    for chunk_id in chunks:
+        tasks.certificate_job_chunk.enqueue(chunk_id=chunk_id)
+    if chunks or jobs:
+        logger.warning("sweep: %s jobs planned again, %s chunks enqueued again", len(jobs), len(chunks))
+    issued = 0
+    while drained := pending_issues_drain():
+        issued += drained
+    return {"jobs": len(jobs), "chunks": len(chunks), "pending_issues": issued}
 
 
 @transaction.atomic
@@ -256,12 +387,14 @@ def certificates_issue_completed(
 
 # ---- The automatic issue, in batches: check-ins and passed quizzes leave a PendingIssue row.
 
+_drain_enqueued = {"until": 0.0}
+_drain_lock = threading.Lock()
+
 
 def issue_request(*, programme_id: int, teacher_id: int) -> None:
     """Ask for the automatic issue of one trainee who may just have completed: one INSERT in the
-    caller's transaction (a second request for the same trainee is a no-op), handled after commit —
-    at once with CERTIFICATE_JOBS_MODE=inline, by this process's issuing thread with "thread" (the
-    default), by `manage.py run_certificate_jobs` with "none"."""
+    caller's transaction (a second request for the same trainee is a no-op), and after commit an
+    automatic-issue task that runs CERTIFICATE_ISSUE_BATCH_SECONDS later on a worker."""
     with connection.cursor() as cursor:  # a fixed statement: it runs in every check-in request
         cursor.execute(
             f"INSERT INTO {PendingIssue._meta.db_table} (programme_id, teacher_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
@@ -270,9 +403,29 @@ def issue_request(*, programme_id: int, teacher_id: int) -> None:
     transaction.on_commit(_issue_soon)
 
 
+def _issue_soon() -> None:
+    """Enqueue the automatic issue, deferred by the batch delay — unless this process enqueued one that
+    has not started yet (it will see this row: the row is committed before it runs). So a hall's rush
+    costs one task per process per batch delay, not one per check-in; a row a task missed all the same
+    (clocks of two machines) is taken up by the periodic sweep."""
+    from . import tasks
+
+    backend = tasks.automatic_issue.get_backend()
+    delay = settings.CERTIFICATE_ISSUE_BATCH_SECONDS
+    if not backend.supports_defer or delay <= 0:
+        tasks.automatic_issue.enqueue()
+        return
+    now = time.time()
+    with _drain_lock:
+        if now < _drain_enqueued["until"] - 0.5:
+            return
+        _drain_enqueued["until"] = now + delay
+    tasks.automatic_issue.using(run_after=timezone.now() + datetime.timedelta(seconds=delay)).enqueue()
+
+
 def pending_issues_drain(*, limit: int = 500) -> int:
     """Issue to the waiting trainees who completed, programme by programme in bulk; returns how many
-    requests were handled. Concurrent drains (one per server process) take different rows (SKIP
+    requests were handled. Concurrent drains (tasks on several workers) take different rows (SKIP
     LOCKED); the year's serial counter orders their issues."""
     with transaction.atomic():
         rows = list(
@@ -296,74 +449,6 @@ def pending_issues_drain(*, limit: int = 500) -> int:
                 logger.exception("automatic issue failed for programme %s", programme.pk)
         PendingIssue.objects.filter(pk__in=[row[0] for row in rows]).delete()
     return len(rows)
-
-
-_wake = threading.Event()
-_worker: dict = {"thread": None, "pid": None}
-_worker_lock = threading.Lock()
-
-
-def _issue_soon() -> None:
-    mode = settings.CERTIFICATE_JOBS_MODE
-    if mode == "inline":
-        while pending_issues_drain():
-            pass
-    elif mode == "thread":
-        with _worker_lock:
-            thread = _worker["thread"]
-            if thread is None or not thread.is_alive() or _worker["pid"] != os.getpid():  # none yet, or forked
-                thread = threading.Thread(target=_issue_forever, name="certificate-issuer", daemon=True)
-                _worker.update(thread=thread, pid=os.getpid())
-                thread.start()
-        _wake.set()
-
-
-def _issue_forever() -> None:
-    """This process's issuing thread: after a wake-up, wait CERTIFICATE_ISSUE_BATCH_SECONDS so the
-    requests of a rush gather into one batch, then drain."""
-    while True:
-        _wake.wait()
-        time.sleep(settings.CERTIFICATE_ISSUE_BATCH_SECONDS)
-        _wake.clear()
-        try:
-            while pending_issues_drain():
-                pass
-        except Exception:
-            logger.exception("automatic issue: drain failed")
-        finally:
-            close_old_connections()
-
-
-def _run_issue(job: CertificateJob) -> None:
-    programme = job.programme
-    already = set(Certificate.objects.filter(programme=programme).values_list("teacher_id", flat=True))
-    job.total = len(selectors.completed_teacher_ids(programme=programme) - already)
-    CertificateJob.objects.filter(pk=job.pk).update(total=job.total)
-    while True:
-        issued = certificates_issue_completed(programme=programme, actor=job.requested_by, limit=200)
-        if not issued:
-            break
-        job.issued += issued
-        _progress(job, job.issued)
-    job.done = job.total
-    job.message = f"新颁发 {job.issued} 张证书（已完成培训且此前未颁发的学员）。"
-
-
-def _run_zip(job: CertificateJob) -> None:
-    certificates = list(
-        Certificate.objects.filter(programme=job.programme, status=CertificateStatus.VALID).order_by("serial_number")
-    )
-    job.total = len(certificates)
-    CertificateJob.objects.filter(pk=job.pk).update(total=job.total)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for index, certificate in enumerate(certificates, start=1):
-            archive.writestr(certificate_filename(certificate), certificate_pdf(certificate, site=job.site_url or None))
-            if index % 50 == 0 or index == len(certificates):
-                _progress(job, index)
-    job.file.save(f"{job.programme.code}-certificates-{job.pk}.zip", ContentFile(buffer.getvalue()), save=False)
-    job.done = job.total
-    job.message = f"已打包 {job.total} 张有效证书。"
 
 
 RULE_FIELDS = {"attendance_mode", "attendance_ratio", "minimum_minutes", "quiz_required", "auto_issue"}

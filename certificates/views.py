@@ -143,7 +143,7 @@ def programme_view(request, code: str):
             "certificates": certificates[:300],
             "certificate_count": certificates.count(),
             "can_manage": programme_can_manage(user=request.user, programme=programme),
-            "jobs": programme.certificate_jobs.all()[:5],
+            "jobs": selectors.jobs_with_progress(programme.certificate_jobs.all())[:5],
         },
     )
 
@@ -162,7 +162,7 @@ def job_create_view(request, code: str):
 
 
 def _own_job(request, pk: int) -> CertificateJob:
-    job = get_object_or_404(CertificateJob.objects.select_related("programme"), pk=pk)
+    job = get_object_or_404(selectors.jobs_with_progress(CertificateJob.objects.select_related("programme")), pk=pk)
     if not programme_can_manage(user=request.user, programme=job.programme):
         raise Http404
     return job

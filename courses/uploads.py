@@ -1,7 +1,7 @@
 """Uploaded files waiting for their confirm step (rosters, question banks): how long they stay.
 
 A previewed file holds teachers' ID numbers and mobiles; one that is never confirmed must not stay
-in storage for ever. Cancel removes it at once; `manage.py clean_uploads` (cron, every hour)
+in storage for ever. Cancel removes it at once; courses.tasks.uploads_cleanup (the scheduler, hourly)
 removes whatever has waited longer than PENDING_UPLOAD_MAX_AGE_SECONDS.
 """
 

@@ -173,29 +173,44 @@ def test_certificate_issue_and_reissue(course, organiser):
     assert first.status == "revoked" and second.status == "valid" and second.serial == first.serial
 
 
-def test_automatic_issue_waits_in_the_queue_until_a_worker_runs(
-    course, organiser, settings, django_capture_on_commit_callbacks
-):
-    """CERTIFICATE_JOBS_MODE=none: the check-in that completes leaves one PendingIssue row (a second
-    request for the same trainee adds none) and no certificate; run_certificate_jobs issues it."""
-    import io
+DUMMY_TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
 
-    from django.core.management import call_command
 
+def _run_enqueued() -> list[str]:
+    """What a worker does with the dummy backend's queue: run each enqueued task, in order."""
+    from django_tasks import default_task_backend
+
+    ran = []
+    while default_task_backend.results:
+        result = default_task_backend.results.pop(0)
+        result.task.call(*result.args, **result.kwargs)
+        ran.append(result.task.name)
+    return ran
+
+
+def test_automatic_issue_is_a_task_enqueued_on_commit(course, organiser, settings, django_capture_on_commit_callbacks):
+    """The check-in that completes leaves one PendingIssue row in its own transaction (a second request
+    for the same trainee adds none) and, on commit, one automatic-issue task; no certificate until a
+    worker runs it."""
     from certificates.models import PendingIssue
     from certificates.services import issue_request
 
-    settings.CERTIFICATE_JOBS_MODE = "none"
+    settings.TASKS = DUMMY_TASKS
+    settings.CERTIFICATE_ISSUE_BATCH_SECONDS = 0
     completion_rule_set(actor=None, programme=course, auto_issue=True)
     teacher = enrol(course, organiser)
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         attend(course, teacher)
         issue_request(programme_id=course.pk, teacher_id=teacher.pk)
     assert list(PendingIssue.objects.values_list("programme_id", "teacher_id")) == [(course.pk, teacher.pk)]
+    from django_tasks import default_task_backend
+
+    assert default_task_backend.results == []  # nothing is enqueued before the commit
+    for callback in callbacks:
+        callback()
+    assert {result.task.name for result in default_task_backend.results} == {"automatic_issue"}
     assert not Certificate.objects.exists()
-    out = io.StringIO()
-    call_command("run_certificate_jobs", stdout=out)
-    assert "处理了 1 条" in out.getvalue()
+    _run_enqueued()
     assert Certificate.objects.get().teacher == teacher
     assert not PendingIssue.objects.exists()
     from reports.models import EnrolmentFact
@@ -203,16 +218,82 @@ def test_automatic_issue_waits_in_the_queue_until_a_worker_runs(
     assert EnrolmentFact.objects.get(teacher=teacher).certified
 
 
+def test_a_rush_enqueues_one_deferred_automatic_issue(
+    course, organiser, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """With a batch delay, the first completion enqueues one task deferred by the delay and the
+    completions before it starts add none: a hall's rush costs one task, not one per check-in."""
+    from django_tasks import default_task_backend
+
+    from certificates import services
+
+    settings.TASKS = DUMMY_TASKS
+    settings.CERTIFICATE_ISSUE_BATCH_SECONDS = 5
+    monkeypatch.setitem(services._drain_enqueued, "until", 0.0)  # no task of an earlier test pending
+    completion_rule_set(actor=None, programme=course, auto_issue=True)
+    teachers = [enrol(course, organiser, name=f"学员{i}") for i in range(5)]
+    for teacher in teachers:
+        with django_capture_on_commit_callbacks(execute=True):
+            attend(course, teacher)
+    [result] = default_task_backend.results
+    assert result.task.name == "automatic_issue"
+    assert result.task.run_after > timezone.now() + datetime.timedelta(seconds=3)
+    _run_enqueued()
+    assert Certificate.objects.filter(teacher__in=teachers).count() == 5
+
+
+def test_the_sweep_takes_up_waiting_issues_and_stale_chunks(
+    course, organiser, settings, django_capture_on_commit_callbacks
+):
+    """A chunk whose worker died (claimed, then nothing) is enqueued again once it has been silent for
+    CERTIFICATE_CHUNK_STALE_SECONDS and issues once; a chunk with a recent heartbeat is left alone."""
+    from certificates import tasks
+    from certificates.models import CertificateJob, JobChunk
+    from certificates.services import job_create
+
+    settings.TASKS = DUMMY_TASKS
+    settings.CERTIFICATE_CHUNK_SIZE = 2
+    teachers = [enrol(course, organiser, name=f"学员{i}") for i in range(5)]
+    for teacher in teachers:
+        attend(course, teacher)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_create(programme=course, actor=organiser, kind="issue")
+    from django_tasks import default_task_backend
+
+    [plan] = default_task_backend.results
+    default_task_backend.results.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        plan.task.call(*plan.args, **plan.kwargs)
+    chunks = list(JobChunk.objects.filter(job=job).order_by("index"))
+    assert [chunk.size for chunk in chunks] == [2, 2, 1] and len(default_task_backend.results) == 3
+    default_task_backend.results.clear()  # the three deliveries are lost with the worker that took them
+    JobChunk.objects.filter(pk=chunks[0].pk).update(status="running", attempts=1)  # claimed, then killed
+    tasks.certificate_work_sweep.call()
+    assert default_task_backend.results == []  # silent for less than the limit: maybe still working
+    JobChunk.objects.update(heartbeat_at=timezone.now() - datetime.timedelta(seconds=61))
+    assert tasks.certificate_work_sweep.call()["chunks"] == 3
+    assert tasks.certificate_work_sweep.call()["chunks"] == 0  # enqueued again once, not every minute
+    with django_capture_on_commit_callbacks(execute=True):
+        ran = _run_enqueued() + _run_enqueued()
+    assert ran == ["certificate_job_chunk"] * 3
+    tasks.certificate_job_chunk.call(chunk_id=chunks[0].pk)  # a late duplicate delivery does nothing
+    job = CertificateJob.objects.get(pk=job.pk)
+    assert job.status == "done" and job.message.startswith("新颁发 5 张")
+    assert sorted(Certificate.objects.values_list("serial_number", flat=True)) == [1, 2, 3, 4, 5]
+    assert JobChunk.objects.get(pk=chunks[0].pk).attempts == 2
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_drains_issue_each_waiting_trainee_once(postgres_only, settings):
-    """Four server processes' issuing threads draining the same queue at once (real threads on
+    """Four workers' automatic-issue tasks draining the same queue at once (real threads on
     PostgreSQL): every trainee who completed gets exactly one certificate, serials gap-free."""
     from certificates.models import PendingIssue
     from certificates.services import pending_issues_drain
     from tests.certificates.conftest import enrol as enrol_teacher
     from tests.factories import make_organiser, make_programme, make_unit
 
-    settings.CERTIFICATE_JOBS_MODE = "none"
+    settings.TASKS = DUMMY_TASKS
+    settings.CERTIFICATE_ISSUE_BATCH_SECONDS = 0
     organiser = make_organiser(make_unit())
     today = timezone.localdate()
     programme = make_programme(organiser=organiser, start_date=today, end_date=today)
@@ -236,29 +317,4 @@ def test_concurrent_drains_issue_each_waiting_trainee_once(postgres_only, settin
     assert sum(handled) == 40
     assert sorted(Certificate.objects.values_list("teacher_id", flat=True)) == sorted(t.pk for t in teachers)
     assert sorted(Certificate.objects.values_list("serial_number", flat=True)) == list(range(1, 41))
-    assert not PendingIssue.objects.exists()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_thread_mode_issues_after_the_check_in_commits(postgres_only, settings):
-    """The production mode: the check-in's request returns at once; this process's issuing thread
-    issues within the batch delay (bounded wait, no sleeping test clock)."""
-    import time
-
-    from certificates.models import PendingIssue
-    from tests.certificates.conftest import enrol as enrol_teacher
-    from tests.factories import make_organiser, make_programme, make_unit
-
-    settings.CERTIFICATE_JOBS_MODE = "thread"
-    settings.CERTIFICATE_ISSUE_BATCH_SECONDS = 0
-    organiser = make_organiser(make_unit())
-    today = timezone.localdate()
-    programme = make_programme(organiser=organiser, start_date=today, end_date=today)
-    completion_rule_set(actor=None, programme=programme, auto_issue=True)
-    teacher = enrol_teacher(programme, organiser)
-    attend(programme, teacher)
-    deadline = time.monotonic() + 10
-    while not Certificate.objects.filter(teacher=teacher).exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert Certificate.objects.get(teacher=teacher).serial_number == 1
     assert not PendingIssue.objects.exists()

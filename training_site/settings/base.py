@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "import_export",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "courses",
     "attendance",
@@ -209,7 +211,7 @@ ROSTER_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("ROSTER_MAX_UNCOMPRESSED_BYTE
 # Uploads waiting for their confirm step hold personal data: removed on cancel and, unconfirmed,
 # by `manage.py clean_uploads` once older than this.
 PENDING_UPLOAD_MAX_AGE_SECONDS = int(os.environ.get("PENDING_UPLOAD_MAX_AGE_SECONDS", 2 * 3600))
-PENDING_UPLOAD_FOLDERS = ["roster-uploads", "roster-uploads/admin", "question-uploads/admin"]
+PENDING_UPLOAD_FOLDERS = ["roster-uploads", "roster-uploads/admin", "question-uploads/admin", "uploads/admin"]
 # Cells kept from a sheet (values within the header's columns, rows × columns): 50,000 rows of 20 columns.
 ROSTER_MAX_CELLS = int(os.environ.get("ROSTER_MAX_CELLS", 1_000_000))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
@@ -224,15 +226,51 @@ ATTENDANCE_CODE_MAX_FAILURES = int(os.environ.get("ATTENDANCE_CODE_MAX_FAILURES"
 ATTENDANCE_CODE_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("ATTENDANCE_CODE_MAX_FAILURES_PER_ADDRESS", 30))
 ATTENDANCE_CODE_WINDOW_SECONDS = int(os.environ.get("ATTENDANCE_CODE_WINDOW_SECONDS", 30 * 60))
 
-# Certificates: the public address printed in the QR, and how batch jobs run.
+# Certificates: the public address printed in the QR.
 # Empty: the address a request came to (training_site.site.site_url); `make run` sets it from PORT.
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 CERTIFICATE_SERIAL_PREFIX = os.environ.get("CERTIFICATE_SERIAL_PREFIX", "许教培")
-# "thread": batch jobs run in a background thread of the web process after commit;
-# "inline": they run at commit (tests, management commands); "none": left to `manage.py run_certificate_jobs`.
-CERTIFICATE_JOBS_MODE = os.environ.get("CERTIFICATE_JOBS_MODE", "thread")
-# The automatic issue waits this long after a completion so a rush's completions go out in one batch.
+# The automatic issue waits this long after a completion so a rush's completions go out in one task.
 CERTIFICATE_ISSUE_BATCH_SECONDS = float(os.environ.get("CERTIFICATE_ISSUE_BATCH_SECONDS", "1.0"))
+# A batch is split into chunks of this many trainees, one task each.
+CERTIFICATE_CHUNK_SIZE = int(os.environ.get("CERTIFICATE_CHUNK_SIZE", 200))
+# A chunk (or a job not yet planned) with no sign of life for this long is enqueued again by the sweep:
+# its worker died. Chunks are idempotent, so a slow one run twice does no harm.
+CERTIFICATE_CHUNK_STALE_SECONDS = int(os.environ.get("CERTIFICATE_CHUNK_STALE_SECONDS", 60))
 VERIFY_RATE_PER_MINUTE = int(os.environ.get("VERIFY_RATE_PER_MINUTE", 30))
 # The bureau's dashboard figures are cached this long per view (0 turns the cache off).
 REPORT_CACHE_SECONDS = int(os.environ.get("REPORT_CACHE_SECONDS", 60))
+
+# ---- Background work: Django's Tasks API (django-tasks, the backport of Django 6's django.tasks).
+# TASKS_BACKEND=database (the default): tasks are rows of the same database, run by `manage.py db_worker`.
+# TASKS_BACKEND=rq: tasks go to Redis (REDIS_URL), run by
+# `manage.py rqworker --job-class django_tasks_rq.Job --with-scheduler default` (the scheduler runs deferred tasks).
+# Tasks are enqueued on commit by the services; nothing runs in a web process's thread.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if TASKS_BACKEND == "rq":
+    INSTALLED_APPS.append("django_rq")
+    # A job whose worker died is failed by RQ's registry cleanup once its timeout has passed.
+    RQ_QUEUES = {
+        "default": {
+            "URL": REDIS_URL or "redis://127.0.0.1:6379/0",
+            "DEFAULT_TIMEOUT": int(os.environ.get("RQ_JOB_TIMEOUT", 600)),
+        }
+    }
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Periodic duties, enqueued by the one scheduler process (`manage.py run_scheduler`): task path, seconds.
+SWEEP_SECONDS = int(os.environ.get("SWEEP_SECONDS", 60))
+PERIODIC_TASKS = [
+    ("exams.tasks.grade_expired_attempts", 60),
+    ("certificates.tasks.certificate_work_sweep", SWEEP_SECONDS),
+    ("training_site.tasks.task_results_sweep", SWEEP_SECONDS),
+    ("courses.tasks.uploads_cleanup", 3600),
+    ("reports.tasks.report_facts_check", 24 * 3600),
+]
+# A task result the database backend still shows as running after this long lost its worker.
+TASK_RESULT_STALE_SECONDS = int(os.environ.get("TASK_RESULT_STALE_SECONDS", 900))

@@ -1,5 +1,6 @@
 """Production settings: refuse to start without a real secret and hosts."""
 
+import json
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -19,13 +20,18 @@ if not os.environ.get("ALLOWED_HOSTS"):
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", 60))  # noqa: F405
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
 
+# Uploads awaiting confirmation and generated ZIPs: a storage every node shares — MEDIA_ROOT on a shared
+# volume with the file system backend, or STORAGE_BACKEND (+ STORAGE_OPTIONS, JSON) for object storage.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": os.environ.get("STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(os.environ.get("STORAGE_OPTIONS", "{}")),
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 # Several app servers share one cache for rate limits and lockouts: Redis when REDIS_URL is
-# set (Django's own backend, `pip install redis`), otherwise a table in the shared database
+# set (Django's own backend; redis is in requirements.txt for RQ too), otherwise a table in the shared database
 # (`manage.py createcachetable` once).
 if os.environ.get("REDIS_URL"):
     CACHES = {

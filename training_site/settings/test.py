@@ -18,7 +18,10 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Serve static files from the app folders without a collectstatic step.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-CERTIFICATE_JOBS_MODE = "inline"
+# Tasks run at once, at commit. A worker process a test starts (tests/system/test_workers.py) is given
+# TASKS_BACKEND=database, as are the tests that enqueue for it.
+if "TASKS_BACKEND" not in os.environ:
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 # The test client's login() has no request for axes; tests/accounts/test_throttle.py turns it on.
 AXES_ENABLED = False

@@ -5,7 +5,7 @@ from courses.uploads import pending_uploads_remove_stale
 
 
 class Command(BaseCommand):
-    help = "删除上传后未确认导入、已超过保留时间的名单和题库文件（含个人信息）。建议每小时由 cron 运行一次。"
+    help = "删除上传后未确认导入、已超过保留时间的名单和题库文件（含个人信息）。计划任务进程（run_scheduler）每小时自动执行；也可手动运行。"
 
     def handle(self, *args, **options):
         removed = pending_uploads_remove_stale()
