@@ -7,7 +7,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from training_site.bulk import allocate_ids, insert_rows
+from common.bulk import allocate_ids, insert_rows
 
 from .identity import normalise_id_number, normalise_mobile
 from .models import District, Role, User

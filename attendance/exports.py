@@ -3,7 +3,7 @@
 from django.utils import timezone
 
 from accounts.identity import mask_id_number
-from courses.excel import build_workbook
+from common.excel import build_workbook
 from courses.models import Programme, Session
 
 from . import selectors

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import User
-from courses.excel import XLSX_CONTENT_TYPE
+from common.downloads import attachment
 from courses.models import Session
 from courses.selectors import programme_can_manage, programmes_visible_to
 from training_site.client import client_address
@@ -282,12 +282,8 @@ def programme_view(request, code: str):
     )
 
 
-def _xlsx(data: bytes, filename: str) -> HttpResponse:
-    from urllib.parse import quote
-
-    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
+def _xlsx(data: bytes, filename: str):
+    return attachment(data, filename=filename)
 
 
 @login_required

@@ -182,10 +182,10 @@ def generate(n: int, year: int) -> dict:
                   WHERE e.status = 'enrolled') c
             WHERE x < 0.945
             ORDER BY sid, tid""",
-        f"""INSERT INTO exams_quiz (title, single_count, multiple_count, truefalse_count, laws, time_limit_minutes,
-                pass_mark, max_attempts, score_policy, opens_at, closes_at, shuffle_questions, shuffle_options,
-                review_policy, multiple_rule, programme_id)
-            SELECT '课后法治测试', 10, 5, 5, '[]'::jsonb, 30, 60, 3, 'best',
+        f"""INSERT INTO exams_quiz (title, single_count, multiple_count, truefalse_count, laws, draw_rules, avoid_seen,
+                time_limit_minutes, pass_mark, max_attempts, score_policy, opens_at, closes_at, shuffle_questions,
+                shuffle_options, review_policy, multiple_rule, programme_id)
+            SELECT '课后法治测试', 10, 5, 5, '[]'::jsonb, '[]'::jsonb, false, 30, 60, 3, 'best',
                    (end_date + time '12:00') AT TIME ZONE '{tz}', (end_date + 7 + time '22:00') AT TIME ZONE '{tz}',
                    true, true, 'after_submit', 'all_or_nothing', id
             FROM courses_programme WHERE id % 3 = 0 ORDER BY id""",

@@ -13,7 +13,7 @@ through the JSON API, within a bounded time. Everything runs on this machine ove
                   proxy) and STATIC_ROOT in the temporary folder (collectstatic runs there, the project
                   folder is not touched)
   data            per run, after a flush: the bank from `manage.py seed_exams --no-demo-quizzes`
-                  (199 questions); an organiser; the lecture (courses.services.programme_create and
+                  (fixtures/questions/bank/); an organiser; the lecture (courses.services.programme_create and
                   session_create, one session yesterday, the usual completion rule: all sessions attended,
                   quizzes passed, automatic issue) with its after-class quiz of 20 questions (10 single +
                   5 multiple + 5 true/false, open now, max_attempts 1, exams.services.quiz_create); a

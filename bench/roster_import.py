@@ -24,12 +24,19 @@ a shared machine inflates the first much more than the second. Peak memory of co
 tracemalloc's peak of Python allocations, measured in a separate, untimed run (tracemalloc slows
 Python code down). Results are in docs/BENCHMARKS.md.
 
+A hostile-size section (issue 16) then dry-runs files of at most 10 MB that cost the old reader gigabytes
+or seconds: a stray cell at XFD, declared A1:XFD… sizes, merges reaching XFD, formatted empty rows to row
+1,048,576, 1.45 million unused shared strings, a header typed at XFD (built with tests/workbook_corpus.py).
+For each it prints wall and CPU seconds and the process's peak resident memory during the run (VmHWM,
+reset before each file), against the limits of 400 MB and 10 s.
+
 Run it from the project folder:
 
     .venv/bin/python bench/roster_import.py                       # a temporary SQLite file
     DATABASE_URL=postgres://postgres@127.0.0.1:55499/bench .venv/bin/python bench/roster_import.py
     .venv/bin/python bench/roster_import.py --sizes 2000 --repeat 1 --profile   # quick look + cProfile
     .venv/bin/python bench/roster_import.py --baseline-without-facts   # + the baseline minus the dashboard receiver
+    .venv/bin/python bench/roster_import.py --hostile-only             # only the hostile-size section
 
 Without DATABASE_URL the database is a fresh SQLite file in a temporary folder (the project's
 db.sqlite3 is never used). A DATABASE_URL must name a throwaway database: the script migrates
@@ -404,6 +411,233 @@ def profile_commit(data: bytes, rows: int, top: int) -> None:
     print_profile(profiler, f"roster_commit, {rows} rows", top)
 
 
+# --------------------------------------------------------------------------- hostile sizes
+
+HOSTILE_PEAK_LIMIT_MB = 400
+HOSTILE_SECONDS_LIMIT = 10.0
+
+
+def hostile_files() -> list[tuple[str, bytes, str]]:
+    """Files of at most 10 MB whose declared or merged size, or stray cells, cost the old reader gigabytes or
+    seconds (issue 16), each with what the dry run must answer: "N new" or a part of the refusal."""
+    from tests.workbook_corpus import Sheet, package
+
+    roster = _roster_rows(20_000)
+    small = roster[:5]
+    headers = [HEADERS[:5]]
+    files = [
+        (
+            "LibreOffice: 20,000 rows, one stray cell at XFD, declares A1:XFD20002",
+            package(
+                [Sheet("学员名单", [[TITLE], *headers, *roster], dimension="A1:XFD20002", extra_cells=(("XFD9", "x"),))]
+            ),
+            "20000 new",
+        ),
+        (
+            "3,000 one-cell rows at XFD below the header",
+            package(
+                [Sheet("学员名单", [*headers, *small], extra_cells=tuple((f"XFD{n}", "x") for n in range(7, 3007)))]
+            ),
+            "5 new",
+        ),
+        (
+            "3,000-row roster declaring A1:XFD3001",
+            package([Sheet("学员名单", [*headers, *roster[:3000]], dimension="A1:XFD3001")]),
+            "3000 new",
+        ),
+        (
+            "four merges reaching XFD",
+            package(
+                [
+                    Sheet(
+                        "学员名单",
+                        [[TITLE], *headers, *small],
+                        merges=("A1:XFD1", "F2:XFD2", "A8:XFD1048576", "XFA3:XFD1048576"),
+                    )
+                ]
+            ),
+            "5 new",
+        ),
+        (
+            "Gnumeric: 5 rows declaring A1:XFD1048576",
+            package([Sheet("学员名单", [*headers, *small], dimension="A1:XFD1048576")]),
+            "5 new",
+        ),
+        (
+            "WPS for Mac: 5 rows, formatted empty rows (3 cells each) to 1,048,576",
+            package(
+                [
+                    Sheet(
+                        "学员名单",
+                        [*headers, *small],
+                        dimension="A1:E1048576",
+                        styled_empty_rows_to=1_048_576,
+                        styled_empty_cells=3,
+                    )
+                ]
+            ),
+            "5 new",
+        ),
+        (
+            "1.45 million unused shared strings",
+            _with_unused_strings(package([Sheet("学员名单", [*headers, *small])])),
+            "5 new",
+        ),
+        (
+            "2.56 million numbers right of a 2-column header (256 columns × 10,000 rows)",
+            _wide(columns=256, rows=10_000, last_header="备注"),
+            "0 new, 10000 errors",
+        ),
+        (
+            "a header spanning 256 columns, 10,000 rows of numbers under it",
+            _wide(columns=256, rows=10_000, last_header="职称"),
+            "万个单元格",
+        ),
+        (
+            "header cell typed at XFD, 20,000 rows reaching it",
+            package(
+                [
+                    Sheet(
+                        "学员名单",
+                        [["姓名"], *([row[0]] for row in roster)],
+                        extra_cells=(("XFD1", "身份证号"), *((f"XFD{n}", "x") for n in range(2, 20_002))),
+                    )
+                ]
+            ),
+            "列应在前 256 列",
+        ),
+    ]
+    return files
+
+
+def _roster_rows(count: int) -> list[list[str]]:
+    """The first five columns of make_roster's teachers (valid IDs, unique mobiles), from its workbook."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(make_roster(count)), read_only=True)
+    rows = [list(row[:5]) for row in workbook.active.iter_rows(min_row=3, values_only=True)]
+    workbook.close()
+    return rows
+
+
+def _wide(*, columns: int, rows: int, last_header: str) -> bytes:
+    """A sheet of numbers `columns` wide under a header 姓名, 身份证号, 备注…, last_header (written directly:
+    millions of cells)."""
+    import zipfile
+
+    from openpyxl.utils import get_column_letter
+
+    from tests.workbook_corpus import Sheet, package
+
+    letters = [get_column_letter(c) for c in range(1, columns + 1)]
+    headers = ["姓名", "身份证号", *(f"备注{c}" for c in range(3, columns)), last_header]
+    rng = random.Random(16)
+    parts = ['<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">']
+    parts += [f'<c r="{letter}1" t="s"><v>{index}</v></c>' for index, letter in enumerate(letters)]
+    parts.append("</row>")
+    for number in range(2, rows + 2):
+        cells = "".join(f'<c r="{letter}{number}"><v>{rng.randint(0, 99)}</v></c>' for letter in letters)
+        parts.append(f'<row r="{number}">{cells}</row>')
+    parts.append("</sheetData></worksheet>")
+    strings = "".join(f"<si><t>{text}</t></si>" for text in headers)
+    source = zipfile.ZipFile(io.BytesIO(package([Sheet("学员名单", [["x"]])])))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            part = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                part = "".join(parts).encode()
+            elif info.filename == "xl/sharedStrings.xml":
+                part = (
+                    f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{strings}</sst>'.encode()
+                )
+            target.writestr(info.filename, part)
+    return buffer.getvalue()
+
+
+def _with_unused_strings(data: bytes, count: int = 1_450_000) -> bytes:
+    import zipfile
+
+    rng = random.Random(16)
+    items = "".join(f"<si><t>{rng.getrandbits(40):x}</t></si>" for _ in range(count)).encode()
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            part = source.read(info)
+            if info.filename == "xl/sharedStrings.xml":
+                part = part.replace(b"</sst>", items + b"</sst>")
+            target.writestr(info.filename, part)
+    return buffer.getvalue()
+
+
+def _vm_kb(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def run_hostile(log) -> list[dict]:
+    """Each hostile file's dry run (roster_preview): wall and CPU seconds, and the process's peak resident
+    memory during it (VmHWM, reset before the run through /proc/self/clear_refs)."""
+    from common.excel import WorkbookRefused
+
+    results = []
+    for name, data, expected in hostile_files():
+        actor, programme = reset_database()
+        gc.collect()
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")  # resets VmHWM to the current resident size
+        before = _vm_kb("VmRSS") / 1024
+        cpu_start, start = time.process_time(), time.perf_counter()
+        try:
+            report = run_preview(data, actor, programme)
+            answer = f"{report.count('new')} new" + (f", {len(report.errors)} errors" if report.errors else "")
+        except WorkbookRefused as refused:
+            answer = f"refused: {refused}"
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+        peak = _vm_kb("VmHWM") / 1024
+        if expected not in answer:
+            sys.exit(f"hostile file {name!r}: expected {expected!r}, got {answer!r}")
+        ok = peak < HOSTILE_PEAK_LIMIT_MB and wall < HOSTILE_SECONDS_LIMIT
+        results.append(
+            {
+                "file": name,
+                "file_mb": round(len(data) / 1048576, 3),
+                "answer": answer[:60],
+                "wall_s": round(wall, 2),
+                "cpu_s": round(cpu, 2),
+                "peak_rss_mb": round(peak, 1),
+                "rss_before_mb": round(before, 1),
+                "within_limits": ok,
+            }
+        )
+        log(f"[hostile] {name}: {answer[:60]} — {wall:.2f} s ({cpu:.2f} s CPU), peak {peak:.0f} MB")
+    return results
+
+
+def print_hostile(results: list[dict]) -> None:
+    print(
+        f"\nHostile sizes (dry run, roster_preview): peak resident memory of the whole process and seconds; "
+        f"limits {HOSTILE_PEAK_LIMIT_MB} MB and {HOSTILE_SECONDS_LIMIT:g} s"
+    )
+    header = f"{'file':<72} | {'MB':>5} | {'wall':>7} | {'cpu':>7} | {'peak RSS':>9} | ok"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print(
+            f"{r['file']:<72} | {r['file_mb']:>5.2f} | {r['wall_s']:>5.2f} s | {r['cpu_s']:>5.2f} s | "
+            f"{r['peak_rss_mb']:>6.0f} MB | {'yes' if r['within_limits'] else 'NO'}"
+        )
+    print(
+        "peak RSS includes the process's own baseline (Python, Django, the bench's data): "
+        + ", ".join(f"{r['rss_before_mb']:.0f}" for r in results[:1])
+        + " MB before the first file"
+    )
+
+
 def seconds(value) -> str:
     return "—" if value is None else f"{value:.2f} s"
 
@@ -508,6 +742,8 @@ def main() -> None:
         action="store_true",
         help="also time the baseline once with the dashboard facts' per-enrolment receiver disconnected",
     )
+    parser.add_argument("--skip-hostile", action="store_true", help="do not run the hostile-size section")
+    parser.add_argument("--hostile-only", action="store_true", help="run only the hostile-size section")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one commit at the largest size")
     parser.add_argument("--profile-top", type=int, default=30, help="lines per cProfile listing (default 30)")
     args = parser.parse_args()
@@ -526,7 +762,7 @@ def main() -> None:
             f"{os.cpu_count()} CPUs; load average {load[0]}"
         )
         results = []
-        for rows in sizes:
+        for rows in [] if args.hostile_only else sizes:
             previous = results[-1] if results else None
             results.append(
                 measure_size(
@@ -539,7 +775,8 @@ def main() -> None:
                     without_facts=args.baseline_without_facts,
                 )
             )
-        if args.profile:
+        hostile = [] if args.skip_hostile else run_hostile(log)
+        if args.profile and results:
             profile_commit(results[-1]["data"], sizes[-1], args.profile_top)
         from django.core.management import call_command
 
@@ -551,9 +788,19 @@ def main() -> None:
         if temp_dir is not None:
             shutil.rmtree(temp_dir, ignore_errors=True)
     load.append(round(os.getloadavg()[0], 2))
-    print_table(vendor, results, args.repeat)
+    if results:
+        print_table(vendor, results, args.repeat)
+    if hostile:
+        print_hostile(hostile)
     print(f"total benchmark time {time.perf_counter() - started:.0f} s; 1-minute load average {load[0]} → {load[1]}")
-    print(json.dumps(summary(vendor, results, load), ensure_ascii=False))
+    figures = summary(vendor, results, load) if results else {"db": vendor, "load_avg_start_end": load}
+    if hostile:
+        figures["hostile"] = hostile
+        figures["targets"] = {
+            **figures.get("targets", {}),
+            "hostile_within_400mb_10s": all(r["within_limits"] for r in hostile),
+        }
+    print(json.dumps(figures, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The credit-hour ledger as .xlsx through the shared export pattern."""
 
 from accounts.identity import mask_id_number
-from courses.excel import build_workbook
+from common.excel import build_workbook
 from courses.models import Level
 
 from . import selectors

@@ -1,19 +1,17 @@
 """Pages: the teacher's certificates and hours, the public verification, the organiser's issuing."""
 
-from urllib.parse import quote
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.identity import mask_name
-from courses.excel import XLSX_CONTENT_TYPE
+from common.downloads import attachment
 from courses.models import EnrolmentStatus
 from courses.selectors import programme_can_manage, programmes_visible_to
 from training_site.client import client_address
@@ -54,9 +52,9 @@ def pdf_view(request, pk: int):
     certificate = get_object_or_404(selectors.certificates_visible_to(user=request.user), pk=pk)
     if not request.user.is_teacher and not programme_can_manage(user=request.user, programme=certificate.programme):
         raise PermissionDenied("只有学员本人和项目所属单位的组织者可以下载证书。")
-    response = HttpResponse(certificate_pdf(certificate), content_type="application/pdf")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(certificate_filename(certificate))}"
-    return response
+    return attachment(
+        certificate_pdf(certificate), filename=certificate_filename(certificate), content_type="application/pdf"
+    )
 
 
 def _rate_limited(request) -> bool:
@@ -206,7 +204,4 @@ def ledger_export_view(request):
         raise PermissionDenied("教师请在“我的证书与学时”查看本人学时。")
     year = request.GET.get("year")
     data = exports.ledger_workbook(user=request.user, year=int(year) if year and year.isdigit() else None)
-    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
-    filename = quote(f"学时台账{year or ''}.xlsx")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
-    return response
+    return attachment(data, filename=f"学时台账{year or ''}.xlsx")

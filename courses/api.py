@@ -8,9 +8,9 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.selectors import teacher_by_id_number
+from common.excel import WorkbookRefused
 
 from . import selectors, services
-from .excel import WorkbookRefused
 from .models import Enrolment, EnrolmentSource, Programme, Session
 from .roster import RosterHasErrors, roster_commit, roster_preview
 from .serializers import EnrolmentSerializer, ProgrammeSerializer, SessionSerializer
@@ -89,13 +89,17 @@ RosterResultSerializer = inline_serializer(
             ),
             help_text="已有教师的姓名、手机号、学校、区县与名单不同之处：只提示，不写入。",
         ),
+        "notices": serializers.ListField(
+            child=serializers.CharField(),
+            help_text="无需修改但应知道的情况，如 Excel 中被隐藏、已一并导入的行",
+        ),
     },
 )
 
 
 def _refused_file(message: str) -> Response:
     """A file refused as a whole answers the documented RosterResult: one error without a row."""
-    body = {"new": 0, "updated": 0, "unchanged": 0, "committed": False, "differences": []}
+    body = {"new": 0, "updated": 0, "unchanged": 0, "committed": False, "differences": [], "notices": []}
     return Response({**body, "errors": [{"row": None, "column": "", "message": message}]}, status=400)
 
 

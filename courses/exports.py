@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from accounts.identity import mask_id_number, mask_mobile
 from accounts.models import User
+from common.excel import build_workbook
 
-from .excel import build_workbook
 from .models import Programme
 from .selectors import programme_can_manage, programme_roster
 

@@ -17,8 +17,8 @@ from import_export.results import RowResult
 
 from accounts.identity import mask_id_number
 from accounts.models import User
+from common.excel import XLSX_CONTENT_TYPE, WorkbookRefused
 
-from .excel import XLSX_CONTENT_TYPE, WorkbookRefused
 from .models import Programme
 from .roster import CANONICAL_HEADERS, FIELDS, RosterHasErrors, RosterReport, RosterRow, roster_commit, roster_preview
 from .selectors import programme_can_manage, programmes_visible_to

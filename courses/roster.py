@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from openpyxl.utils import get_column_letter
 
 from accounts.identity import (
     id_number_error,
@@ -23,9 +24,10 @@ from accounts.identity import (
 )
 from accounts.models import District, Role, User
 from accounts.services import teachers_bulk_create, teachers_bulk_update
-from training_site.bulk import gc_paused, id_chunks, insert_rows
+from common.bulk import gc_paused, id_chunks, insert_rows
+from common.excel import FormulaWithoutValue, WorkbookRefused, build_workbook, check_upload, read_sheet
+from common.workbook_reader import MAX_KEPT_COLUMNS, refusal_for_unexpected
 
-from .excel import WorkbookRefused, build_workbook, check_upload, read_sheet
 from .models import Enrolment, EnrolmentSource, EnrolmentStatus, Programme
 from .selectors import programme_can_manage, programme_ended_refusal
 from .signals import enrolments_bulk_created
@@ -86,6 +88,7 @@ class RosterReport:
     columns: dict[str, int]
     rows: list[RosterRow]
     committed: bool = False
+    notices: list[str] = field(default_factory=list)  # what the organiser should know though nothing is wrong
 
     @property
     def errors(self) -> list[dict]:
@@ -118,6 +121,7 @@ class RosterReport:
             "unchanged": self.count("unchanged"),
             "errors": self.errors,
             "differences": self.differences,
+            "notices": self.notices,
         }
 
     def column_header(self, key: str) -> str:
@@ -150,8 +154,21 @@ def _find_header(rows: list[tuple]) -> tuple[int, dict[str, int]]:
     )
 
 
+def _header_width(rows: list[tuple]) -> int:
+    """Columns kept by the reader: up to the header's last recognised column (A to IV at most, so that
+    memory stays bounded by rows × 256 however far right a header cell was typed)."""
+    index, columns = _find_header(rows)
+    last = max(columns.values())
+    if last >= MAX_KEPT_COLUMNS:
+        raise WorkbookRefused(
+            f"表头（第 {index + 1} 行）的“{_text(rows[index][last])}”在 {get_column_letter(last + 1)} 列，"
+            f"名单的各列应在前 {MAX_KEPT_COLUMNS} 列（A–IV 列）之内。请把该列移到左侧后再上传。"
+        )
+    return last + 1
+
+
 def _text(value) -> str:
-    if value is None:
+    if value is None or isinstance(value, FormulaWithoutValue):
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -165,6 +182,14 @@ def _blank(row: tuple) -> bool:
     return all(value is None or (isinstance(value, str) and not value.strip()) for value in row)
 
 
+def _formulas_without_value(raw: tuple, columns: dict[str, int]) -> dict[str, str]:
+    return {
+        key: raw[index].coordinate
+        for key, index in sorted(columns.items(), key=lambda item: item[1])
+        if index < len(raw) and isinstance(raw[index], FormulaWithoutValue)
+    }
+
+
 def _parse_row(number: int, raw: tuple, columns: dict[str, int], header_text) -> RosterRow | None:
     def cell(key):
         index = columns.get(key)
@@ -174,14 +199,23 @@ def _parse_row(number: int, raw: tuple, columns: dict[str, int], header_text) ->
     name = _text(cell("name")).replace(" ", "")
     if name.startswith(EXAMPLE_PREFIX):
         return None
-    if not name:
-        errors.append((header_text("name"), "姓名不能为空。"))
-    elif len(name) > 50:
-        errors.append((header_text("name"), "姓名过长（最多50个字符）。"))
+    # A formula saved without its result: what Excel shows there is unknown, so it is an error, never a blank.
+    unknown = _formulas_without_value(raw, columns) if FormulaWithoutValue in map(type, raw) else {}
+    errors.extend(
+        (header_text(key), f"{coordinate} 单元格的公式没有计算结果，请在 Excel/WPS 中打开并保存后再上传。")
+        for key, coordinate in unknown.items()
+    )
+    if "name" not in unknown:
+        if not name:
+            errors.append((header_text("name"), "姓名不能为空。"))
+        elif len(name) > 50:
+            errors.append((header_text("name"), "姓名过长（最多50个字符）。"))
 
     raw_id = cell("id_number")
     id_number = ""
-    if isinstance(raw_id, int | float) or _SCIENTIFIC.match(_text(raw_id)):
+    if "id_number" in unknown:
+        pass  # reported above as a formula without its result, not as an empty cell
+    elif isinstance(raw_id, int | float) or _SCIENTIFIC.match(_text(raw_id)):
         errors.append(
             (
                 header_text("id_number"),
@@ -225,9 +259,34 @@ def _parse_row(number: int, raw: tuple, columns: dict[str, int], header_text) ->
 
 
 def parse_roster(data: bytes, *, filename: str = "", sheet: str | None = None) -> RosterReport:
-    """Read and validate a file on its own, without the database."""
+    """Read and validate a file on its own, without the database.
+
+    Never raises anything but WorkbookRefused: an unexpected failure is logged with a reference and
+    refused with that reference, so no edge answers 500 for a file.
+    """
+    try:
+        return _parse_roster(data, filename=filename, sheet=sheet)
+    except WorkbookRefused:
+        raise
+    except Exception as error:
+        raise refusal_for_unexpected(error, what="名单") from error
+
+
+HIDDEN_ROWS_SHOWN = 20
+
+
+def _hidden_rows_notice(numbers: list[int], sheet: str) -> str:
+    listed = "、".join(str(n) for n in numbers[:HIDDEN_ROWS_SHOWN])
+    more = f"等 {len(numbers)} 行" if len(numbers) > HIDDEN_ROWS_SHOWN else "行"
+    return (
+        f"工作表“{sheet}”的第 {listed} {more}在 Excel 中被隐藏（隐藏行或筛选），已一并导入。"
+        "如这些行不应导入，请在文件中删除后重新上传。"
+    )
+
+
+def _parse_roster(data: bytes, *, filename: str, sheet: str | None) -> RosterReport:
     check_upload(data, filename=filename)
-    sheet_rows = read_sheet(data, sheet=sheet)
+    sheet_rows = read_sheet(data, sheet=sheet, width_from=_header_width)
     header_index, columns = _find_header(sheet_rows.rows)
     headers = [_text(cell) for cell in sheet_rows.rows[header_index]]
     report = RosterReport(
@@ -264,6 +323,14 @@ def parse_roster(data: bytes, *, filename: str = "", sheet: str | None = None) -
             else:
                 seen_mobiles[mobile] = row.row
         report.rows.append(row)
+    if not report.rows:
+        raise WorkbookRefused(
+            f"工作表“{report.sheet}”第 {report.header_row} 行是表头，但表头下面没有教师数据"
+            f"（以“{EXAMPLE_PREFIX}”开头的行不会导入）。请从第 {report.header_row + 1} 行起逐行填写教师信息后再上传。"
+        )
+    hidden = [row.row for row in report.rows if row.row in sheet_rows.hidden_rows]
+    if hidden:
+        report.notices.append(_hidden_rows_notice(hidden, report.sheet))
     return report
 
 

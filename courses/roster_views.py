@@ -7,12 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.downloads import attachment
+from common.excel import WorkbookRefused
+
 from . import selectors
-from .excel import XLSX_CONTENT_TYPE, WorkbookRefused
 from .exports import may_export_full_ids, roster_export
 from .roster import RosterHasErrors, error_rows_workbook, roster_commit, roster_preview, template_workbook
 
@@ -20,16 +22,8 @@ UPLOAD_DIR = "roster-uploads"
 SESSION_KEY = "roster_uploads"
 
 
-def _xlsx(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
-    return response
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name)
+def _xlsx(data: bytes, filename: str):
+    return attachment(data, filename=filename)
 
 
 def _managed_programme(request, code: str):

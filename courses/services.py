@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from training_site.bulk import insert_rows
+from common.bulk import insert_rows
 
 from .models import Enrolment, EnrolmentSource, EnrolmentStatus, Programme, Session
 from .selectors import enrolment_can_cancel, programme_can_manage, programme_ended_refusal

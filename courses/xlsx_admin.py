@@ -18,7 +18,7 @@ from import_export.formats.base_formats import XLSX
 from import_export.results import Error, Result
 from import_export.tmp_storages import BaseStorage
 
-from .excel import XLSX_CONTENT_TYPE
+from common.excel import XLSX_CONTENT_TYPE
 
 
 class RawDataset(tablib.Dataset):

@@ -11,7 +11,6 @@ accept and refuse the same rows.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.urls import path
 from django.utils import timezone
 from import_export.admin import ExportActionMixin, ImportMixin
@@ -21,8 +20,9 @@ from import_export.resources import Resource
 from import_export.results import RowResult
 
 from accounts.admin import RoleAccessMixin, is_back_office
+from common.downloads import attachment
+from common.excel import XLSX_CONTENT_TYPE, WorkbookRefused
 from courses.admin import ProgrammeScopedAdmin
-from courses.excel import XLSX_CONTENT_TYPE, WorkbookRefused
 from courses.xlsx_admin import (
     PREVIEW_ROWS,
     FileError,
@@ -33,10 +33,11 @@ from courses.xlsx_admin import (
     refused_on_confirm,
 )
 
-from .models import Option, Question, QuestionKind, Quiz
+from .models import Law, Option, Question, QuestionKind, Quiz
 from .question_io import (
     ANSWER,
     ARTICLE,
+    CODE,
     DIFFICULTY,
     DIFFICULTY_LABELS,
     EXPLANATION,
@@ -54,7 +55,7 @@ from .question_io import (
     template_headers,
     template_workbook,
 )
-from .services import question_problems
+from .services import QUESTION_FIELDS, question_code_next, question_problems, question_revise
 
 
 class OptionInlineFormSet(forms.BaseInlineFormSet):
@@ -70,7 +71,7 @@ class OptionInlineFormSet(forms.BaseInlineFormSet):
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
         problems = question_problems(
-            law=self.instance.law,
+            law=self.instance.law_id,
             kind=self.instance.kind,
             options=options,
             stem=self.instance.stem,
@@ -103,14 +104,22 @@ class OptionInline(admin.TabularInline):
 
 ROW_HEADER = "行号"
 NOTE_HEADER = "说明"
-_IMPORT_TYPES = {"new": RowResult.IMPORT_TYPE_NEW, "unchanged": RowResult.IMPORT_TYPE_SKIP}
-_TEXT_KEYS = (KIND, LAW, REVISION, ARTICLE, DIFFICULTY, STEM)
+_IMPORT_TYPES = {
+    "new": RowResult.IMPORT_TYPE_NEW,
+    "updated": RowResult.IMPORT_TYPE_UPDATE,
+    "unchanged": RowResult.IMPORT_TYPE_SKIP,
+}
+_TEXT_KEYS = (CODE, KIND, LAW, REVISION, ARTICLE, DIFFICULTY, STEM)
 
 
 def question_summary_message(summary: dict) -> str:
-    if summary["new"]:
-        return f"题库导入完成：新增 {summary['new']} 题，已在题库中（未变）{summary['unchanged']} 题。"
-    return f"文件中的 {summary['unchanged']} 道题均已在题库中，没有写入任何内容。"
+    updated = summary.get("update", summary.get("updated", 0))
+    if summary["new"] or updated:
+        return (
+            f"题库导入完成：新增 {summary['new']} 题，修改 {updated} 题，"
+            f"已在题库中（未变）{summary.get('skip', summary.get('unchanged', 0))} 题。"
+        )
+    return f"文件中的 {summary.get('skip', summary.get('unchanged', 0))} 道题均已在题库中，没有写入任何内容。"
 
 
 class QuestionXLSX(RawXLSX):
@@ -270,6 +279,8 @@ def _note(row: QuestionRow) -> str:
         return "有错误，不能导入"
     if row.action == "new":
         return "新题：加入题库"
+    if row.action == "updated":
+        return f"按编号修改：{'、'.join(row.differs)}与题库不同，导入后以文件为准（已有作答的试题保存为新版本）"
     state = "已在题库中（已停用）" if row.bank_inactive else "已在题库中"
     if row.differs:
         return f"{state}，但{'、'.join(row.differs)}与文件不同；导入不修改已有试题，如需修改请在后台编辑该题"
@@ -332,9 +343,7 @@ class QuestionImportExportMixin(ImportMixin, ExportActionMixin):
     def import_template_view(self, request):
         if not self.has_import_permission(request):
             raise PermissionDenied
-        response = HttpResponse(template_workbook(), content_type=XLSX_CONTENT_TYPE)
-        response["Content-Disposition"] = 'attachment; filename="question-bank-template.xlsx"'
-        return response
+        return attachment(template_workbook(), filename="题库导入模板.xlsx")
 
     def import_action(self, request, **kwargs):
         response = super().import_action(request, **kwargs)
@@ -362,11 +371,30 @@ class QuestionImportExportMixin(ImportMixin, ExportActionMixin):
         return refused_on_confirm(self, request, result=result, form=form, title="导入题库")
 
 
+@admin.register(Law)
+class LawAdmin(RoleAccessMixin, admin.ModelAdmin):
+    """The laws the bank draws on: adding one is a row here (or in the bank's fixture), not a code change."""
+
+    list_display = ["name", "title", "revision", "effective_on", "code", "position"]
+    search_fields = ["name", "title"]
+
+    # Part of the shared bank: every unit's quizzes draw on these laws (issue 14).
+    def has_add_permission(self, request, obj=None):
+        return may_manage_question_bank(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return may_manage_question_bank(request.user)
+
+
 @admin.register(Question)
 class QuestionAdmin(RoleAccessMixin, QuestionImportExportMixin, admin.ModelAdmin):
-    list_display = ["stem", "law", "revision", "article", "kind", "difficulty", "is_active"]
-    list_filter = ["law", "kind", "difficulty", "is_active"]
-    search_fields = ["stem", "article"]
+    """An edit saved here goes through exams.services.question_revise, so a question teachers were given
+    becomes a new version instead of changing what their attempts show."""
+
+    list_display = ["code", "version", "stem", "law", "revision", "article", "kind", "difficulty", "is_active"]
+    list_filter = ["is_current", "law", "kind", "difficulty", "is_active"]
+    search_fields = ["code", "stem", "article"]
+    readonly_fields = ["code", "version", "is_current"]
     inlines = [OptionInline]
 
     def has_add_permission(self, request, obj=None):
@@ -375,8 +403,65 @@ class QuestionAdmin(RoleAccessMixin, QuestionImportExportMixin, admin.ModelAdmin
     def has_change_permission(self, request, obj=None):
         return may_manage_question_bank(request.user)
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("law")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.code = obj.code or question_code_next(law=obj.law_id)
+            super().save_model(request, obj, form, change)
+        # An edit is written in save_related, with its options, by question_revise.
+
+    def save_related(self, request, form, formsets, change):
+        if not change:
+            return super().save_related(request, form, formsets, change)
+        options = [
+            (inline.cleaned_data["text"], inline.cleaned_data.get("is_correct", False))
+            for formset in formsets
+            for inline in sorted(
+                (f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")),
+                key=lambda f: f.cleaned_data.get("position") or 0,
+            )
+        ]
+        for formset in formsets:  # not saved: question_revise writes the options; the change message reads these
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        data = form.cleaned_data
+        original = Question.objects.get(pk=form.instance.pk)
+        revised = question_revise(
+            question=original,
+            options=options,
+            is_active=data.get("is_active", original.is_active),
+            **{name: data[name].name if name == "law" else data[name] for name in QUESTION_FIELDS if name in data},
+        )
+        if revised.pk != original.pk:
+            messages.info(
+                request,
+                f"该题已有教师作答，修改已保存为 {revised.code} 的第{revised.version}版；以前的作答仍显示原题。",
+            )
+
+
+class QuizForm(forms.ModelForm):
+    """The quiz's law choice is a list of the laws in the bank (exams.Law), ticked rather than typed."""
+
+    laws = forms.MultipleChoiceField(
+        label="限定法律", required=False, widget=forms.CheckboxSelectMultiple, help_text="不选表示全部法律。"
+    )
+
+    class Meta:
+        model = Quiz
+        fields = [
+            "programme", "title", "single_count", "multiple_count", "truefalse_count", "laws", "draw_rules",
+            "avoid_seen", "time_limit_minutes", "pass_mark", "max_attempts", "score_policy", "opens_at", "closes_at",
+            "shuffle_questions", "shuffle_options", "review_policy", "multiple_rule",
+        ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["laws"].choices = [(law.name, law.title) for law in Law.objects.all()]
+
 
 @admin.register(Quiz)
 class QuizAdmin(ProgrammeScopedAdmin):
-    list_display = ["title", "programme", "opens_at", "closes_at", "max_attempts", "pass_mark"]
+    form = QuizForm
+    list_display = ["title", "programme", "opens_at", "closes_at", "max_attempts", "pass_mark", "avoid_seen"]
     list_filter = ["programme__year"]

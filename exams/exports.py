@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from courses.excel import build_workbook
+from common.excel import build_workbook
 
 from . import selectors
 from .models import Quiz
@@ -25,7 +25,14 @@ def results_workbook(*, quiz: Quiz) -> bytes:
         for row in rows
     ]
     items = [
-        [entry["stem"], entry["n"], entry["percent_correct"], entry["top_wrong"], entry["top_wrong_count"]]
+        [
+            entry["code"],
+            entry["stem"],
+            entry["n"],
+            entry["percent_correct"],
+            entry["top_wrong"],
+            entry["top_wrong_count"],
+        ]
         for entry in selectors.item_analysis(quiz=quiz)
     ]
     return build_workbook(
@@ -35,7 +42,7 @@ def results_workbook(*, quiz: Quiz) -> bytes:
                 ["姓名", "身份证号", "学校/单位", "区县", "作答次数", "计分成绩", "用时（分钟）", "结果", "交卷时间"],
                 results,
             ),
-            ("试题分析", ["题干", "作答人数", "答对率（%）", "最多人选的错误选项", "选择人数"], items),
+            ("试题分析", ["编号", "题干", "作答人数", "答对率（%）", "最多人选的错误选项", "选择人数"], items),
         ],
         text_columns=["身份证号"],
     )

@@ -8,17 +8,28 @@ from django.db.models import F, Q
 from courses.models import Programme
 
 
-class Law(models.TextChoices):
-    CONSTITUTION = "宪法", "中华人民共和国宪法"
-    EDUCATION = "教育法", "中华人民共和国教育法"
-    COMPULSORY = "义务教育法", "中华人民共和国义务教育法"
-    TEACHERS = "教师法", "中华人民共和国教师法"
-    LICENSING = "行政许可法", "中华人民共和国行政许可法"
-    PENALTY = "行政处罚法", "中华人民共和国行政处罚法"
-    RECONSIDERATION = "行政复议法", "中华人民共和国行政复议法"
-    MINORS = "未成年人保护法", "中华人民共和国未成年人保护法"
-    FAMILY_EDUCATION = "家庭教育促进法", "中华人民共和国家庭教育促进法"
-    DELINQUENCY = "预防未成年人犯罪法", "中华人民共和国预防未成年人犯罪法"
+class Law(models.Model):
+    """A law or regulation the bank draws on: data, so adding one needs no code change."""
+
+    name = models.CharField("简称", max_length=20, unique=True, help_text="如 教师法；题库、导入文件和测试都用这个名称")
+    title = models.CharField("全称", max_length=60, help_text="如 中华人民共和国教师法")
+    revision = models.CharField("现行版本", max_length=30, help_text="如 2009年修正")
+    effective_on = models.DateField("施行日期", help_text="现行版本开始施行的日期")
+    code = models.CharField(
+        "编号前缀", max_length=6, unique=True, help_text="试题编号的前缀，大写字母，如 JSF（试题编号 JSF-0001）"
+    )
+    position = models.PositiveSmallIntegerField("排序", default=100)
+
+    class Meta:
+        verbose_name = "法律法规"
+        verbose_name_plural = "法律法规"
+        ordering = ["position", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=r"^[A-Z]{1,6}$"), name="law_code_upper_letters"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class QuestionKind(models.TextChoices):
@@ -28,7 +39,16 @@ class QuestionKind(models.TextChoices):
 
 
 class Question(models.Model):
-    law = models.CharField("法律", max_length=20, choices=Law.choices, db_index=True)
+    """One version of a question. A question answered by teachers is never edited in place: the edit is a new
+    version with the same code (exams.services.question_revise), and attempts keep pointing at the version they
+    were given."""
+
+    code = models.CharField("编号", max_length=20, help_text="如 JSF-0001；导入时按编号更新试题")
+    version = models.PositiveSmallIntegerField("版本号", default=1)
+    is_current = models.BooleanField("当前版本", default=True, help_text="旧版本只在当时的作答中显示，不再抽题")
+    law = models.ForeignKey(
+        Law, verbose_name="法律", to_field="name", db_column="law", on_delete=models.PROTECT, related_name="questions"
+    )
     revision = models.CharField("版本", max_length=30, help_text="如 2021年修订")
     article = models.CharField("条款", max_length=60, blank=True, help_text="不确定时留空，不要猜测条号")
     kind = models.CharField("题型", max_length=10, choices=QuestionKind.choices, db_index=True)
@@ -40,16 +60,23 @@ class Question(models.Model):
     class Meta:
         verbose_name = "试题"
         verbose_name_plural = "题库"
-        ordering = ["law", "kind", "id"]
-        constraints = [models.UniqueConstraint(fields=["law", "stem"], name="unique_question_stem_per_law")]
+        ordering = ["law_id", "code", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="unique_question_code_version"),
+            models.UniqueConstraint(fields=["code"], condition=Q(is_current=True), name="one_current_version_per_code"),
+            models.UniqueConstraint(
+                fields=["law", "stem"], condition=Q(is_current=True), name="unique_current_question_stem_per_law"
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="question_version_positive"),
+        ]
 
     def __str__(self) -> str:
-        return f"[{self.law}·{self.get_kind_display()}] {self.stem[:40]}"
+        return f"{self.code}（第{self.version}版）[{self.law_id}·{self.get_kind_display()}] {self.stem[:40]}"
 
     @property
     def legal_basis(self) -> str:
         article = self.article or ""
-        return f"《{self.get_law_display()}》（{self.revision}）{article}"
+        return f"《{self.law.title}》（{self.revision}）{article}"
 
 
 class Option(models.Model):
@@ -90,6 +117,19 @@ class Quiz(models.Model):
     multiple_count = models.PositiveSmallIntegerField("多选题数", default=5)
     truefalse_count = models.PositiveSmallIntegerField("判断题数", default=5)
     laws = models.JSONField("限定法律", default=list, blank=True, help_text="留空表示全部法律；否则为法律名称列表")
+    draw_rules = models.JSONField(
+        "抽题规则",
+        default=list,
+        blank=True,
+        help_text=(
+            "留空时按上面的三个题数和限定法律抽题。否则为规则列表，每条规则如 "
+            '{"kind": "single", "count": 5, "laws": ["民法典·侵权责任编"], "difficulty": [2, 3]}；'
+            "laws、difficulty 可省略（不限）；各规则依次抽取，同一道题不会抽两次。"
+        ),
+    )
+    avoid_seen = models.BooleanField(
+        "避开已做过的题", default=False, help_text="再次作答时优先抽取该教师在本测试以前的作答中没有见过的题目"
+    )
     time_limit_minutes = models.PositiveSmallIntegerField("限时（分钟）", default=30)
     pass_mark = models.PositiveSmallIntegerField("及格分（百分制）", default=60)
     max_attempts = models.PositiveSmallIntegerField("最多作答次数", default=3)
@@ -121,17 +161,40 @@ class Quiz(models.Model):
 
     @property
     def question_count(self) -> int:
-        return self.single_count + self.multiple_count + self.truefalse_count
+        from .draw import quiz_draw_rules
+
+        return sum(rule.count for rule in quiz_draw_rules(self))
+
+    @property
+    def kind_counts(self) -> dict[str, int]:
+        """Questions per kind over the quiz's draw rules, e.g. {"single": 10, "multiple": 5, "truefalse": 5}."""
+        from .draw import quiz_draw_rules
+
+        counts = dict.fromkeys(QuestionKind.values, 0)
+        for rule in quiz_draw_rules(self):
+            counts[rule.kind] += rule.count
+        return counts
 
     def clean(self):
+        from .draw import draw_rules_problems
+
         errors = {}
         if self.opens_at and self.closes_at and self.opens_at >= self.closes_at:
             errors["closes_at"] = "关闭时间必须晚于开放时间。"
-        if self.question_count == 0:
+        known = set(Law.objects.values_list("name", flat=True))
+        if not isinstance(self.laws, list):
+            errors["laws"] = '限定法律应为法律名称的列表，如 ["教师法", "未成年人保护法"]。'
+        else:
+            unknown = [str(law) for law in self.laws if law not in known]
+            if unknown:
+                errors["laws"] = (
+                    f"未知的法律：{'、'.join(unknown)}。可选：{'、'.join(Law.objects.values_list('name', flat=True))}。"
+                )
+        rule_problems = draw_rules_problems(self.draw_rules, known_laws=known)
+        if rule_problems:
+            errors["draw_rules"] = rule_problems
+        elif "laws" not in errors and self.question_count == 0:
             errors["single_count"] = "至少要抽取一道题。"
-        unknown = [law for law in (self.laws or []) if law not in Law.values]
-        if unknown:
-            errors["laws"] = f"未知的法律：{'、'.join(unknown)}。可选：{'、'.join(Law.values)}。"
         if errors:
             raise ValidationError(errors)
 

@@ -1,14 +1,16 @@
 """Question bank import and export as .xlsx: one path for the Django admin and `manage.py import_questions`.
 
-read (courses.excel) → analyse (normalise, validate every row with exams.services.question_problems,
+read (common.excel) → analyse (normalise, validate every row with exams.services.question_problems,
 compare with the bank) → preview; commit = the same analysis inside one transaction, then
 question_create for each new question. A file with any error row is never written; a failure midway
 leaves nothing behind. The export writes the same layout, so export → import gives “all unchanged”.
 
-A question already in the bank (same law and the same stem) is left exactly as it is and counted as
-unchanged, even when the file's options or explanation differ (the preview says so): past attempts
-point at the question's options, so changing them by file would change what teachers answered.
-Edit such a question in the admin instead.
+Every question has a code (编号, e.g. JSF-0001), and the export writes it. A row with a code updates the
+question of that code when anything differs (exams.services.question_revise: a new version when teachers
+were given the old one, so their attempts keep showing it), is unchanged when nothing does, and is new when
+the bank has no such code. A row without a code is matched by law and stem as before codes existed: a
+question already in the bank is left as it is and counted as unchanged (the preview says what differs);
+a new one gets the law's next code.
 
 Normalisation: codes (题型, 法律, 难度, 正确答案, the headers) go through NFKC, so full-width
 letters, digits and brackets become half-width (“ＡＣＤ” is ACD). Text (题干, 选项, 解析, 版本, 条款)
@@ -27,17 +29,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from courses.excel import WorkbookRefused, build_workbook, check_upload, read_sheet
+from common.excel import WorkbookRefused, build_workbook, check_upload, read_sheet
 
 from .models import Law, Question, QuestionKind
-from .services import TRUE_FALSE, question_create, question_problems
+from .services import CODE_PATTERN, TRUE_FALSE, question_create, question_problems, question_revise
 
-KIND, LAW, REVISION, ARTICLE, DIFFICULTY, STEM, ANSWER, EXPLANATION = (
-    "kind", "law", "revision", "article", "difficulty", "stem", "answer", "explanation",
+CODE, KIND, LAW, REVISION, ARTICLE, DIFFICULTY, STEM, ANSWER, EXPLANATION = (
+    "code", "kind", "law", "revision", "article", "difficulty", "stem", "answer", "explanation",
 )  # fmt: skip
+ACTIVE = "active"  # 启用: optional; the export writes it so that retired questions stay retired
 OPTIONS = "options"  # a problem about the set of options, shown under the first option column
 OPTION_LETTERS = "ABCDEF"  # the template and the export have at least these; 选项G… are read too
 CANONICAL_HEADERS = {
+    CODE: "编号",
     KIND: "题型",
     LAW: "法律",
     REVISION: "版本",
@@ -46,8 +50,10 @@ CANONICAL_HEADERS = {
     STEM: "题干",
     ANSWER: "正确答案",
     EXPLANATION: "解析",
+    ACTIVE: "启用",
 }
 HEADER_ALIASES = {
+    CODE: ("编号", "试题编号", "题目编号"),
     KIND: ("题型", "题目类型", "试题类型", "类型"),
     LAW: ("法律", "法律名称", "所属法律", "法律法规"),
     REVISION: ("版本", "修订版本", "法律版本"),
@@ -56,6 +62,7 @@ HEADER_ALIASES = {
     STEM: ("题干", "题目", "试题", "题目内容", "试题内容"),
     ANSWER: ("正确答案", "答案", "标准答案", "参考答案"),
     EXPLANATION: ("解析", "答案解析", "试题解析"),
+    ACTIVE: ("启用", "是否启用"),
 }
 REQUIRED = (KIND, LAW, REVISION, STEM, ANSWER, EXPLANATION)
 _ALIAS_LOOKUP = {alias: key for key, aliases in HEADER_ALIASES.items() for alias in aliases}
@@ -77,6 +84,16 @@ DIFFICULTY_NAMES = {
 }
 _DIFFICULTY_LOOKUP = {name: level for level, names in DIFFICULTY_NAMES.items() for name in names}
 DIFFICULTY_LABELS = {1: "易", 2: "中", 3: "难"}
+_ACTIVE_WORDS = {
+    "是": True,
+    "启用": True,
+    "1": True,
+    "TRUE": True,
+    "否": False,
+    "停用": False,
+    "0": False,
+    "FALSE": False,
+}
 _TRUE_WORDS = ("正确", "对", "是", "√", "✓", "TRUE")
 _FALSE_WORDS = ("错误", "错", "否", "×", "✗", "FALSE")
 _ANSWER_SEPARATORS = re.compile(r"[\s,，、;；/|.]+")
@@ -88,6 +105,17 @@ _FULLWIDTH_ALNUM = {
     for code in range(start, end + 1)
 }
 MAX_LENGTHS = {REVISION: 30, ARTICLE: 60}
+
+
+def law_lookup() -> dict[str, str]:
+    """Every way a file may name a law (short name, full title) → its name in exams.models.Law."""
+    lookup = {}
+    for name, title in Law.objects.values_list("name", "title"):
+        lookup[title] = name
+        lookup[name] = name
+    return lookup
+
+
 OPTION_MAX_LENGTH = 300
 
 
@@ -111,10 +139,10 @@ class QuestionImportHasErrors(Exception):
 class QuestionRow:
     row: int  # the Excel row number
     raw: tuple
-    values: dict  # normalised: kind, law, revision, article, difficulty, stem, explanation, answer (as typed)
+    values: dict  # normalised: code, kind, law, revision, article, difficulty, stem, explanation, answer (as typed)
     options: list[tuple[str, bool]] = field(default_factory=list)
     letters: list[str] = field(default_factory=list)  # the letter of each option, as in the file
-    action: str = ""  # "new" or "unchanged"
+    action: str = ""  # "new", "updated" or "unchanged"
     errors: list[tuple[str, str]] = field(default_factory=list)
     question_pk: int | None = None
     differs: list[str] = field(default_factory=list)  # what the bank's copy has otherwise (unchanged rows)
@@ -123,6 +151,7 @@ class QuestionRow:
     def fields(self) -> dict:
         """The arguments of exams.services.question_create."""
         return {
+            "code": self.values[CODE],
             "law": self.values[LAW],
             "revision": self.values[REVISION],
             "article": self.values[ARTICLE],
@@ -131,6 +160,7 @@ class QuestionRow:
             "stem": self.values[STEM],
             "explanation": self.values[EXPLANATION],
             "options": self.options,
+            "is_active": self.values[ACTIVE],
         }
 
 
@@ -142,6 +172,7 @@ class QuestionReport:
     columns: dict[str, int]
     option_columns: dict[str, int]  # letter → column index
     rows: list[QuestionRow]
+    laws: dict[str, str] = field(default_factory=dict)  # law_lookup()
     committed: bool = False
 
     @property
@@ -160,7 +191,12 @@ class QuestionReport:
         return sum(1 for row in self.rows if row.action == action and not row.errors)
 
     def as_dict(self) -> dict:
-        return {"new": self.count("new"), "unchanged": self.count("unchanged"), "errors": self.errors}
+        return {
+            "new": self.count("new"),
+            "updated": self.count("updated"),
+            "unchanged": self.count("unchanged"),
+            "errors": self.errors,
+        }
 
     def column_header(self, key: str) -> str:
         """The header of a column as written in the file (or its canonical name when the file has none)."""
@@ -188,7 +224,7 @@ def _value_text(value) -> str:
 
 
 def _unneutralise(text: str) -> str:
-    """Undo courses.excel.safe_cell: an exported “'=…” comes back as “=…”."""
+    """Undo common.excel.safe_cell: an exported “'=…” comes back as “=…”."""
     return text[1:] if text.startswith("'") and text[1:2] in _FORMULA_TRIGGERS and len(text) > 1 else text
 
 
@@ -263,15 +299,12 @@ def _blank(row: tuple, indexes: list[int]) -> bool:
 # ---- One row.
 
 
-def _law(text: str) -> str:
-    """A law value of exams.models.Law from its short name, full name, or either in 《》; else the text."""
+def _law(text: str, lookup: dict[str, str]) -> str:
+    """A law's name in exams.models.Law from its short name, full title, or either in 《》; else the text."""
     candidates = [text, text.strip("《》"), re.sub(r"^中华人民共和国", "", text.strip("《》"))]
-    labels = {label: value for value, label in Law.choices}
     for candidate in candidates:
-        if candidate in Law.values:
-            return candidate
-        if candidate in labels:
-            return labels[candidate]
+        if candidate in lookup:
+            return lookup[candidate]
     return text
 
 
@@ -310,11 +343,15 @@ def _parse_row(number: int, raw: tuple, report: QuestionReport) -> QuestionRow |
 
     kind_text = _code(cell(report.columns.get(KIND)))
     law_text = _code(cell(report.columns.get(LAW)))
-    kind, law = _kind(kind_text), _law(law_text)
+    kind, law = _kind(kind_text), _law(law_text, report.laws)
+    known_laws = set(report.laws.values())
     if not kind_text:
         refuse(KIND, "题型不能为空：请填 单选题、多选题 或 判断题。")
     if not law_text:
-        refuse(LAW, f"法律不能为空，可选：{'、'.join(Law.values)}。")
+        refuse(LAW, f"法律不能为空，可选：{'、'.join(dict.fromkeys(report.laws.values()))}。")
+    code = _code(cell(report.columns.get(CODE))).upper()
+    if code and not CODE_PATTERN.match(code):
+        refuse(CODE, f"编号“{code}”格式不对：应为大写字母前缀、短横线和四位数字，如 JSF-0001；新题可留空。")
     revision = _short_text(cell(report.columns.get(REVISION)))
     if not revision:
         refuse(REVISION, "版本不能为空：请写明法律的版本，如“2021年修订”。")
@@ -327,6 +364,10 @@ def _parse_row(number: int, raw: tuple, report: QuestionReport) -> QuestionRow |
     if difficulty is None:
         refuse(DIFFICULTY, f"难度“{difficulty_text}”无法识别：请填 1、2、3 或 易、中、难（不填为“中”）。")
     explanation = _free_text(cell(report.columns.get(EXPLANATION)))
+    active_text = _code(cell(report.columns.get(ACTIVE))).upper()
+    active = _ACTIVE_WORDS.get(active_text) if active_text else None
+    if active_text and active is None:
+        refuse(ACTIVE, f"启用“{active_text}”无法识别：请填 是 或 否（不填：新题启用，已有试题不变）。")
 
     # The options as in the file, by letter; a true/false question may leave A and B empty.
     texts = {letter: _free_text(cell(index)) for letter, index in sorted(report.option_columns.items())}
@@ -367,7 +408,10 @@ def _parse_row(number: int, raw: tuple, report: QuestionReport) -> QuestionRow |
         correct -= set(beyond) | set(empty)
 
     options = [(texts[letter], letter in correct) for letter in filled]
-    for message in question_problems(law=law, kind=kind, options=options, stem=stem, explanation=explanation):
+    problems = question_problems(
+        law=law, kind=kind, options=options, stem=stem, explanation=explanation, known_laws=known_laws
+    )
+    for message in problems:
         key = _problem_key(message)
         if key == OPTIONS and any(len(k) == 1 for k in errors):
             continue  # an empty or too long option is already named
@@ -378,6 +422,7 @@ def _parse_row(number: int, raw: tuple, report: QuestionReport) -> QuestionRow |
         refuse(key, message)
 
     values = {
+        CODE: code,
         KIND: kind,
         LAW: law,
         REVISION: revision,
@@ -386,9 +431,24 @@ def _parse_row(number: int, raw: tuple, report: QuestionReport) -> QuestionRow |
         STEM: stem,
         EXPLANATION: explanation,
         ANSWER: _code(answer_raw),
+        ACTIVE: active,
     }
     row = QuestionRow(row=number, raw=raw, values=values, options=options, letters=filled)
-    order = [KIND, LAW, REVISION, ARTICLE, DIFFICULTY, STEM, *sorted(texts), OPTIONS, ANSWER, EXPLANATION, ""]
+    order = [
+        CODE,
+        KIND,
+        LAW,
+        REVISION,
+        ARTICLE,
+        DIFFICULTY,
+        STEM,
+        *sorted(texts),
+        OPTIONS,
+        ANSWER,
+        EXPLANATION,
+        ACTIVE,
+        "",
+    ]
     for key in sorted(errors, key=order.index):
         row.errors.extend((report.column_header(key) if key else "", message) for message in errors[key])
     return row
@@ -407,8 +467,10 @@ def parse_questions(data: bytes, *, filename: str = "", sheet: str | None = None
         columns=columns,
         option_columns=option_columns,
         rows=[],
+        laws=law_lookup(),
     )
     seen: dict[tuple[str, str], int] = {}
+    seen_codes: dict[str, int] = {}
     indexes = [*columns.values(), *option_columns.values()]
     for number, raw in enumerate(sheet_rows.rows[header_index + 1 :], start=header_index + 2):
         if _blank(raw, indexes):
@@ -416,8 +478,14 @@ def parse_questions(data: bytes, *, filename: str = "", sheet: str | None = None
         row = _parse_row(number, raw, report)
         if row is None:
             continue
-        law, stem = row.values[LAW], row.values[STEM]
-        if law in Law.values and stem:
+        law, stem, code = row.values[LAW], row.values[STEM], row.values[CODE]
+        if code and code in seen_codes:
+            row.errors.append(
+                (report.column_header(CODE), f"第{seen_codes[code]}行与第{row.row}行的编号都是 {code}：编号不能重复。")
+            )
+        elif code:
+            seen_codes[code] = row.row
+        if law in report.laws.values() and stem:
             key = (law, stem_key(stem))
             if key in seen:
                 row.errors.append(
@@ -448,12 +516,33 @@ def _signature(kind, revision, article, difficulty, explanation, options) -> dic
 
 
 def _compare_with_bank(report: QuestionReport) -> None:
-    """Each valid row is new, or unchanged when the bank has the same law and stem (never updated)."""
+    """Each valid row is new, updated (its code is in the bank and something differs) or unchanged.
+
+    Rows without a code are matched by law and stem, and such a match is never updated.
+    """
     valid = [row for row in report.rows if not row.errors]
-    bank = {(law, stem_key(stem)): pk for pk, law, stem in Question.objects.values_list("pk", "law", "stem")}
+    current = Question.objects.filter(is_current=True)
+    by_stem = {
+        (law, stem_key(stem)): (pk, code) for pk, law, stem, code in current.values_list("pk", "law", "stem", "code")
+    }
+    by_code = {code: pk for (pk, code) in by_stem.values()}
+    ever_used = set(Question.objects.values_list("code", flat=True))
     matched = {}
     for row in valid:
-        pk = bank.get((row.values[LAW], stem_key(row.values[STEM])))
+        code = row.values[CODE]
+        same_stem = by_stem.get((row.values[LAW], stem_key(row.values[STEM])))
+        if code:
+            pk = by_code.get(code)
+            if pk is None and code in ever_used:
+                row.errors.append((report.column_header(CODE), f"编号 {code} 的试题已不是当前版本，不能导入。"))
+                continue
+            if same_stem is not None and same_stem[1] != code:
+                row.errors.append(
+                    (report.column_header(STEM), f"题库中编号 {same_stem[1]} 的试题已有相同的法律和题干，请用该编号。")
+                )
+                continue
+        else:
+            pk = same_stem[0] if same_stem else None
         row.action = "new" if pk is None else "unchanged"
         if pk is not None:
             row.question_pk = pk
@@ -476,8 +565,16 @@ def _compare_with_bank(report: QuestionReport) -> None:
             row.values[EXPLANATION],
             row.options,
         )
-        row.differs = [name for name in ours if ours[name] != theirs[name]]
+        if row.values[CODE] and question.law_id != row.values[LAW]:
+            ours["法律"], theirs["法律"] = row.values[LAW], question.law_id
+        if row.values[CODE] and stem_key(question.stem) != stem_key(row.values[STEM]):
+            ours["题干"], theirs["题干"] = stem_key(row.values[STEM]), stem_key(question.stem)
+        if row.values[ACTIVE] is not None and row.values[ACTIVE] != question.is_active:
+            ours["启用"], theirs["启用"] = row.values[ACTIVE], question.is_active
+        row.differs = [name for name in ours if ours[name] != theirs.get(name)]
         row.bank_inactive = not question.is_active
+        if row.values[CODE] and row.differs:
+            row.action = "updated"
 
 
 def _require_importer(actor: User | None) -> None:
@@ -499,7 +596,7 @@ def questions_preview(
 def questions_commit(
     *, data: bytes, filename: str = "", sheet: str | None = None, actor: User | None = None
 ) -> QuestionReport:
-    """Import every new question of the file, or nothing: the analysis is repeated inside the transaction."""
+    """Import every new and updated question of the file, or nothing: the analysis is repeated inside the transaction."""
     _require_importer(actor)
     report = parse_questions(data, filename=filename, sheet=sheet)
     _compare_with_bank(report)
@@ -508,10 +605,16 @@ def questions_commit(
     try:
         with transaction.atomic():
             for row in report.rows:
-                if row.action != "new":
+                if row.action not in ("new", "updated"):
                     continue
                 try:
-                    row.question_pk = question_create(**row.fields()).pk
+                    if row.action == "new":
+                        row.question_pk = question_create(**row.fields()).pk
+                    else:
+                        fields = row.fields()
+                        fields.pop("code")
+                        question = Question.objects.get(pk=row.question_pk)
+                        row.question_pk = question_revise(question=question, **fields).pk
                 except ValidationError as error:
                     row.errors.append(("", "；".join(error.messages)))
             if report.errors:
@@ -530,10 +633,11 @@ def questions_commit(
 def template_headers(option_count: int = len(OPTION_LETTERS)) -> list[str]:
     letters = [chr(ord("A") + i) for i in range(max(option_count, len(OPTION_LETTERS)))]
     return [
-        *(CANONICAL_HEADERS[key] for key in (KIND, LAW, REVISION, ARTICLE, DIFFICULTY, STEM)),
+        *(CANONICAL_HEADERS[key] for key in (CODE, KIND, LAW, REVISION, ARTICLE, DIFFICULTY, STEM)),
         *(f"选项{letter}" for letter in letters),
         CANONICAL_HEADERS[ANSWER],
         CANONICAL_HEADERS[EXPLANATION],
+        CANONICAL_HEADERS[ACTIVE],
     ]
 
 
@@ -544,9 +648,11 @@ def _answer(question: Question, options: list) -> str:
 
 
 def questions_workbook(questions=None) -> bytes:
-    """The bank (or the given questions) as .xlsx in the import layout; every string cell neutralised."""
+    """The bank (or the given questions) as .xlsx in the import layout; every string cell neutralised.
+
+    Current versions only: an older version is history (it stays in the attempts that showed it)."""
     questions = Question.objects.all() if questions is None else questions
-    questions = list(questions.prefetch_related("options").order_by("law", "kind", "pk"))
+    questions = list(questions.filter(is_current=True).prefetch_related("options").order_by("law_id", "code"))
     width = max([len(OPTION_LETTERS), *(len(q.options.all()) for q in questions)])
     headers = template_headers(width)
     rows = []
@@ -555,8 +661,9 @@ def questions_workbook(questions=None) -> bytes:
         texts = [option.text for option in options] + [None] * (width - len(options))
         rows.append(
             [
+                question.code,
                 question.get_kind_display(),
-                question.law,
+                question.law_id,
                 question.revision,
                 question.article,
                 DIFFICULTY_LABELS.get(question.difficulty, question.difficulty),
@@ -564,9 +671,10 @@ def questions_workbook(questions=None) -> bytes:
                 *texts,
                 _answer(question, options),
                 question.explanation,
+                "是" if question.is_active else "否",
             ]
         )
-    text_columns = [h for h in headers if h.startswith("选项")] + ["版本", "条款", "正确答案"]
+    text_columns = [h for h in headers if h.startswith("选项")] + ["编号", "版本", "条款", "正确答案"]
     return build_workbook([(SHEET_TITLE, headers, rows)], text_columns=text_columns)
 
 
@@ -578,17 +686,20 @@ def template_workbook() -> bytes:
     from openpyxl.worksheet.datavalidation import DataValidation
 
     headers = template_headers()
+    law_names = list(Law.objects.values_list("name", flat=True))
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET_TITLE
     sheet.append(["法治知识题库（导入模板）"])
     sheet.append(
         [
-            "说明：从第4行起每行一道题。题型填 单选题、多选题 或 判断题；法律填："
-            + "、".join(Law.values)
+            "说明：从第4行起每行一道题。编号：新题留空（系统按法律自动编号），修改已有试题时填它的编号；"
+            "题型填 单选题、多选题 或 判断题；法律填："
+            + "、".join(law_names)
             + "；版本如“2021年修订”；条款不确定时留空，不要猜测条号；难度填 1、2、3 或 易、中、难（不填为“中”）；"
             "正确答案填选项字母，如 A 或 ACD；判断题的选项A、B可留空（即“正确”“错误”），答案可填“正确”或“错误”；"
-            "解析必填，写明依据。同一法律下题干相同的题目视为已在题库中，不会重复导入，也不会被修改。"
+            "解析必填，写明依据。启用可不填（新题启用，已有试题不变），填“否”则该题不再被抽取。填了编号的行按编号更新试题（已有教师作答的试题会保存为新版本，旧的作答仍显示旧版本）；"
+            "没填编号的行，同一法律下题干相同的题目视为已在题库中，不会重复导入，也不会被修改。"
             "以“示例”开头的题干不会导入，可删除该行。"
         ]
     )
@@ -602,7 +713,7 @@ def template_workbook() -> bytes:
         cell.font = Font(bold=True)
     sheet.append(
         [
-            "多选题", "教师法", "2009年修正", "第七条", "中", "示例：根据教师法，下列属于教师享有的权利的有：",
+            None, "多选题", "教师法", "2009年修正", "第七条", "中", "示例：根据教师法，下列属于教师享有的权利的有：",
             "进行教育教学活动，开展教育教学改革和实验", "指导学生的学习和发展，评定学生的品行和学业成绩",
             "从事科学研究、学术交流，参加专业的学术团体", "参加进修或者其他方式的培训",
             "关心、爱护全体学生，尊重学生人格", None, "ABCD",
@@ -610,7 +721,9 @@ def template_workbook() -> bytes:
             "“关心、爱护全体学生，尊重学生人格”是第八条规定的教师义务。",
         ]
     )  # fmt: skip
-    for header, values in (("题型", "单选题,多选题,判断题"), ("法律", ",".join(Law.values)), ("难度", "易,中,难")):
+    for header, values in (("题型", "单选题,多选题,判断题"), ("法律", ",".join(law_names)), ("难度", "易,中,难")):
+        if len(values) > 255:
+            continue  # Excel refuses a list validation longer than 255 characters: the notes row lists the laws
         column = get_column_letter(headers.index(header) + 1)
         validation = DataValidation(type="list", formula1=f'"{values}"', allow_blank=True)
         validation.error = f"请从列表中选择{header}。"

@@ -165,34 +165,52 @@ def quiz_statistics(*, quiz: Quiz, rows: list[dict]) -> dict:
 
 
 def item_analysis(*, quiz: Quiz) -> list[dict]:
-    """Per question over graded attempts: how many saw it, percent fully correct, the most chosen wrong option."""
+    """Per question code over graded attempts, whichever versions were given: how many saw it, percent fully
+    correct, the most chosen wrong option; the stem shown is the latest version's."""
     items = AttemptQuestion.objects.filter(attempt__quiz=quiz, attempt__status__in=GRADED).values_list(
-        "question_id", "question__stem", "selected", "points"
+        "question__code", "question__version", "question__stem", "selected", "points"
     )
-    stats: dict[int, dict] = {}
-    for question_id, stem, selected, points in items:
+    stats: dict[str, dict] = {}
+    for code, version, stem, selected, points in items:
         entry = stats.setdefault(
-            question_id, {"question_id": question_id, "stem": stem, "n": 0, "correct": 0, "chosen": Counter()}
+            code,
+            {
+                "code": code,
+                "stem": stem,
+                "version": version,
+                "versions": set(),
+                "n": 0,
+                "correct": 0,
+                "chosen": Counter(),
+            },
         )
+        if version > entry["version"]:
+            entry["stem"], entry["version"] = stem, version
+        entry["versions"].add(version)
         entry["n"] += 1
         if points is not None and points >= Decimal(1):
             entry["correct"] += 1
         entry["chosen"].update(selected or [])
-    wrong = dict(Option.objects.filter(question_id__in=list(stats), is_correct=False).values_list("pk", "text"))
+    wrong = dict(Option.objects.filter(question__code__in=list(stats), is_correct=False).values_list("pk", "text"))
     result = []
     for entry in stats.values():
-        wrong_counts = [(wrong[pk], count) for pk, count in entry["chosen"].most_common() if pk in wrong]
+        wrong_counts: Counter = Counter()
+        for pk, count in entry["chosen"].items():
+            if pk in wrong:
+                wrong_counts[wrong[pk]] += count
+        top = wrong_counts.most_common(1)
         result.append(
             {
-                "question_id": entry["question_id"],
+                "code": entry["code"],
                 "stem": entry["stem"],
+                "versions": sorted(entry["versions"]),
                 "n": entry["n"],
                 "percent_correct": round(entry["correct"] / entry["n"] * 100, 1),
-                "top_wrong": wrong_counts[0][0] if wrong_counts else "",
-                "top_wrong_count": wrong_counts[0][1] if wrong_counts else 0,
+                "top_wrong": top[0][0] if top else "",
+                "top_wrong_count": top[0][1] if top else 0,
             }
         )
-    return sorted(result, key=lambda row: row["percent_correct"])
+    return sorted(result, key=lambda row: (row["percent_correct"], row["code"]))
 
 
 def attempt_items(*, attempt: Attempt, with_key: bool = False) -> list[dict]:
@@ -201,7 +219,7 @@ def attempt_items(*, attempt: Attempt, with_key: bool = False) -> list[dict]:
     Correctness and explanations are included only when with_key is set, which the
     callers do only when review_allowed() says so.
     """
-    items = list(attempt.items.select_related("question").order_by("position"))
+    items = list(attempt.items.select_related("question", "question__law").order_by("position"))
     options = {o.pk: o for o in Option.objects.filter(question_id__in=[i.question_id for i in items])}
     result = []
     for item in items:

@@ -12,6 +12,7 @@ class QuizSerializer(serializers.ModelSerializer):
         fields = [
             "id", "programme", "title", "single_count", "multiple_count", "truefalse_count", "laws", "time_limit_minutes",
             "pass_mark", "max_attempts", "score_policy", "opens_at", "closes_at", "review_policy", "multiple_rule",
+            "draw_rules", "avoid_seen",
         ]  # fmt: skip
         read_only_fields = fields
 

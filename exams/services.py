@@ -7,6 +7,7 @@ organiser's results, the certificates, or `manage.py grade_expired_attempts`).
 
 import datetime
 import random
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from accounts.models import User
 from courses.models import Enrolment, EnrolmentStatus, Programme
 from courses.selectors import programme_can_manage
 
+from .draw import DrawRule, quiz_draw_rules
 from .models import Attempt, AttemptQuestion, AttemptStatus, Law, MultipleRule, Option, Question, QuestionKind, Quiz
 from .selectors import attempts_remaining, quiz_open_now
 from .signals import attempts_bulk_recorded
@@ -30,8 +32,9 @@ TRUE_FALSE = ("正确", "错误")
 QUIZ_FIELDS = {
     "title", "single_count", "multiple_count", "truefalse_count", "laws", "time_limit_minutes", "pass_mark",
     "max_attempts", "score_policy", "opens_at", "closes_at", "shuffle_questions", "shuffle_options",
-    "review_policy", "multiple_rule",
+    "review_policy", "multiple_rule", "draw_rules", "avoid_seen",
 }  # fmt: skip
+QUESTION_FIELDS = ("law", "revision", "article", "kind", "difficulty", "stem", "explanation")
 
 
 class QuizRefused(Exception):
@@ -43,12 +46,22 @@ class QuizRefused(Exception):
 
 
 def question_problems(
-    *, law: str, kind: str, options: list[tuple[str, bool]], stem: str = "", explanation: str = ""
+    *,
+    law: str,
+    kind: str,
+    options: list[tuple[str, bool]],
+    stem: str = "",
+    explanation: str = "",
+    known_laws: set[str] | None = None,
 ) -> list[str]:
-    """Every reason a question is not acceptable; empty when it is. Used by the admin, the import and the loader."""
+    """Every reason a question is not acceptable; empty when it is. Used by the admin, the import and the loader.
+
+    known_laws: the names of exams.models.Law, when the caller has them already (one query for a whole file).
+    """
     problems = []
-    if law not in Law.values:
-        problems.append(f"未知的法律“{law}”，可选：{'、'.join(Law.values)}。")
+    known = set(Law.objects.values_list("name", flat=True)) if known_laws is None else known_laws
+    if law not in known:
+        problems.append(f"未知的法律“{law}”，可选：{'、'.join(Law.objects.values_list('name', flat=True))}。")
     if kind not in QuestionKind.values:
         problems.append(f"未知的题型“{kind}”，可选：单选题、多选题、判断题。")
     if not (stem or "").strip():
@@ -79,46 +92,168 @@ def question_problems(
     return problems
 
 
-@transaction.atomic
-def question_create(
-    *, law, revision, article, kind, difficulty, stem, explanation, options: list[tuple[str, bool]]
-) -> Question:
-    problems = question_problems(law=law, kind=kind, options=options, stem=stem, explanation=explanation)
-    if problems:
-        raise ValidationError(problems)
-    question = Question(
-        law=law, revision=revision, article=article or "", kind=kind, difficulty=difficulty,
-        stem=stem.strip(), explanation=explanation.strip(),
-    )  # fmt: skip
-    question.full_clean()
-    question.save()
+CODE_PATTERN = re.compile(r"^[A-Z]{1,6}-\d{4}$")
+
+
+def question_code_next(*, law: str, taken: set[str] = frozenset()) -> str:
+    """The next free code of a law: its prefix and one more than the highest number used (JSF-0042 → JSF-0043)."""
+    prefix = Law.objects.get(name=law).code
+    numbers = [
+        int(code.rsplit("-", 1)[1])
+        for code in [*Question.objects.filter(code__startswith=f"{prefix}-").values_list("code", flat=True), *taken]
+        if code.startswith(f"{prefix}-") and CODE_PATTERN.match(code)
+    ]
+    return f"{prefix}-{max(numbers, default=0) + 1:04d}"
+
+
+def _write_options(question: Question, options: list[tuple[str, bool]]) -> None:
     Option.objects.bulk_create(
         [
             Option(question=question, text=text.strip(), is_correct=correct, position=i)
             for i, (text, correct) in enumerate(options)
         ]
     )
-    return question
 
 
 @transaction.atomic
-def question_bank_load(*, items: list[dict]) -> int:
-    """Load questions from the fixture format; a question already in the bank (same law and stem) is kept as is."""
-    existing = set(Question.objects.values_list("law", "stem"))
-    created = 0
+def question_create(
+    *, law, revision, article, kind, difficulty, stem, explanation, options: list[tuple[str, bool]],
+    code: str = "", is_active: bool | None = True,
+) -> Question:  # fmt: skip
+    """A new question (version 1). Without a code it gets the law's next one; is_active None means switched on."""
+    problems = question_problems(law=law, kind=kind, options=options, stem=stem, explanation=explanation)
+    if code and not CODE_PATTERN.match(code):
+        problems.append(f"编号“{code}”格式不对：应为大写字母前缀、短横线和四位数字，如 JSF-0001。")
+    elif code and Question.objects.filter(code=code).exists():
+        problems.append(f"编号“{code}”已被题库中的另一道题使用。")
+    if problems:
+        raise ValidationError(problems)
+    question = Question(
+        code=code or question_code_next(law=law), law_id=law, revision=revision, article=article or "", kind=kind,
+        difficulty=difficulty, stem=stem.strip(), explanation=explanation.strip(), is_active=is_active is not False,
+    )  # fmt: skip
+    question.full_clean()
+    question.save()
+    _write_options(question, options)
+    return question
+
+
+def question_was_drawn(*, question: Question) -> bool:
+    """Whether any attempt was given this version: then it must stay exactly as it is."""
+    return AttemptQuestion.objects.filter(question=question).exists()
+
+
+def question_differs(*, question: Question, fields: dict, options: list[tuple[str, bool]]) -> list[str]:
+    """The labels of what an edit would change (empty: nothing)."""
+    changed = [
+        str(Question._meta.get_field(name).verbose_name)
+        for name in QUESTION_FIELDS
+        if name in fields
+        and str(fields[name] or "").strip() != str(getattr(question, "law_id" if name == "law" else name) or "")
+    ]
+    current = [(option.text, option.is_correct) for option in question.options.all()]
+    if [(text.strip(), bool(correct)) for text, correct in options] != current:
+        changed.append("选项")
+    return changed
+
+
+@transaction.atomic
+def question_revise(
+    *, question: Question, options: list[tuple[str, bool]], is_active: bool | None = None, **fields
+) -> Question:
+    """Apply an edit to a question and return the version that now carries its code.
+
+    A version some attempt was given is never changed: the edit becomes a new version (same code, version + 1)
+    and the old one stops being current, so past attempts keep showing what the teacher saw and new attempts
+    draw the new one. A version nobody was given is edited in place. An edit that changes nothing writes nothing.
+    """
+    unknown = set(fields) - set(QUESTION_FIELDS)
+    if unknown:
+        raise ValidationError(f"未知字段：{', '.join(sorted(unknown))}")
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    if not question.is_current:
+        raise ValidationError(f"{question.code} 的第{question.version}版已不是当前版本，请修改当前版本。")
+    values = {name: getattr(question, "law_id" if name == "law" else name) for name in QUESTION_FIELDS}
+    values.update(fields)
+    problems = question_problems(
+        law=values["law"], kind=values["kind"], options=options, stem=values["stem"], explanation=values["explanation"]
+    )
+    if problems:
+        raise ValidationError(problems)
+    active = question.is_active if is_active is None else is_active
+    if not question_differs(question=question, fields=values, options=options):
+        if active != question.is_active:
+            question.is_active = active
+            question.save(update_fields=["is_active"])
+        return question
+    row = {
+        "law_id": values["law"], "revision": values["revision"], "article": values["article"] or "",
+        "kind": values["kind"], "difficulty": values["difficulty"], "stem": values["stem"].strip(),
+        "explanation": values["explanation"].strip(), "is_active": active,
+    }  # fmt: skip
+    if not question_was_drawn(question=question):
+        for name, value in row.items():
+            setattr(question, name, value)
+        question.full_clean()
+        question.save()
+        question.options.all().delete()
+        _write_options(question, options)
+        return question
+    Question.objects.filter(pk=question.pk).update(is_current=False)
+    new = Question(code=question.code, version=question.version + 1, is_current=True, **row)
+    new.full_clean()
+    new.save()
+    _write_options(new, options)
+    return new
+
+
+@transaction.atomic
+def law_upsert(*, name: str, title: str, revision: str, effective_on, code: str, position: int = 100) -> Law:
+    """Add a law to the bank's list, or bring its title, revision and date up to date (by name)."""
+    law = Law.objects.filter(name=name).first() or Law(name=name)
+    law.title, law.revision, law.effective_on, law.code, law.position = title, revision, effective_on, code, position
+    law.full_clean()
+    law.save()
+    return law
+
+
+def _fixture_options(item: dict) -> list[tuple[str, bool]]:
+    return [(option["text"], bool(option["correct"])) for option in item["options"]]
+
+
+@transaction.atomic
+def question_bank_load(*, items: list[dict], laws: list[dict] = ()) -> dict:
+    """Load laws and questions from the fixture format, by code: new codes are created, changed ones revised
+    (a new version when teachers were given the old one), equal ones left alone. Items without a code are
+    matched by law and stem, as before codes existed. Running it twice changes nothing."""
+    for law in laws:
+        law_upsert(**law)
+    counts = {"new": 0, "updated": 0, "unchanged": 0}
+    current = {q.code: q for q in Question.objects.filter(is_current=True).prefetch_related("options")}
+    by_stem = {(q.law_id, q.stem): q for q in current.values()}
     for index, item in enumerate(items, start=1):
-        if (item["law"], item["stem"].strip()) in existing:
-            continue
+        fields = {name: item.get(name, "") for name in QUESTION_FIELDS}
+        fields["difficulty"] = item.get("difficulty", 2)
+        fields["stem"] = item["stem"].strip()
+        options = _fixture_options(item)
+        existing = current.get(item.get("code")) if item.get("code") else by_stem.get((item["law"], fields["stem"]))
         try:
-            question_create(
-                law=item["law"], revision=item["revision"], article=item.get("article", ""), kind=item["kind"],
-                difficulty=item.get("difficulty", 2), stem=item["stem"], explanation=item["explanation"],
-                options=[(option["text"], bool(option["correct"])) for option in item["options"]],
-            )  # fmt: skip
+            if existing is None:
+                question_create(
+                    **fields, options=options, code=item.get("code", ""), is_active=item.get("active", True)
+                )
+                counts["new"] += 1
+            elif question_differs(question=existing, fields=fields, options=options) or existing.is_active != item.get(
+                "active", True
+            ):
+                question_revise(question=existing, options=options, is_active=item.get("active", True), **fields)
+                counts["updated"] += 1
+            else:
+                counts["unchanged"] += 1
         except ValidationError as error:
-            raise ValidationError(f"第{index}题（{item['stem'][:20]}…）：{'；'.join(error.messages)}") from error
-        created += 1
-    return created
+            label = item.get("code") or f"第{index}题"
+            raise ValidationError(f"{label}（{item['stem'][:20]}…）：{'；'.join(error.messages)}") from error
+    return counts
 
 
 def _require_manager(actor: User, programme: Programme) -> None:
@@ -154,40 +289,73 @@ def quiz_update(*, actor: User, quiz: Quiz, **fields) -> Quiz:
     return quiz
 
 
-def _pool(quiz: Quiz, kind: str):
-    questions = Question.objects.filter(is_active=True, kind=kind)
-    if quiz.laws:
-        questions = questions.filter(law__in=quiz.laws)
+def _pool(rule: DrawRule):
+    """The questions a rule may draw: current versions, switched on, of its kind, laws and difficulty."""
+    questions = Question.objects.filter(is_active=True, is_current=True, kind=rule.kind)
+    if rule.laws:
+        questions = questions.filter(law__in=rule.laws)
+    if rule.difficulty:
+        questions = questions.filter(difficulty__in=rule.difficulty)
     return questions
 
 
+def _rule_pools(quiz: Quiz) -> list[tuple[int, DrawRule, dict[int, str]]]:
+    """Each rule with its place in the quiz and its pool (question id → code), narrowest pool first: rules may
+    overlap (a rule on 教师法 and a rule on all laws), and filling the narrow one first leaves the wide one the
+    most to choose from."""
+    pools = [
+        (position, rule, dict(_pool(rule).values_list("pk", "code")))
+        for position, rule in enumerate(quiz_draw_rules(quiz))
+    ]
+    return sorted(pools, key=lambda entry: len(entry[2]))
+
+
+def _pick(pools, index: int, taken: set[int], seen_codes, choose) -> list[int] | None:
+    """The questions of pools[index]'s rule: not already taken; unseen before seen; within those, questions no
+    later rule can use before shared ones. choose(tier, n) picks n of a tier (random for a draw, the first n for
+    the check). None when the rule cannot be filled."""
+    _position, rule, pool = pools[index]
+    later = set().union(*(other.keys() for _p, _r, other in pools[index + 1 :]))
+    candidates = [pk for pk in sorted(pool) if pk not in taken]
+    if len(candidates) < rule.count:
+        return None
+    picked: list[int] = []
+    for tier in ((False, False), (False, True), (True, False), (True, True)):
+        members = [pk for pk in candidates if (pool[pk] in seen_codes, pk in later) == tier]
+        picked += choose(members, min(rule.count - len(picked), len(members)))
+    return picked
+
+
 def _check_bank(quiz: Quiz) -> None:
-    for kind, count in (
-        (QuestionKind.SINGLE, quiz.single_count),
-        (QuestionKind.MULTIPLE, quiz.multiple_count),
-        (QuestionKind.TRUEFALSE, quiz.truefalse_count),
-    ):
-        available = _pool(quiz, kind).count()
-        if count > available:
+    pools, taken = _rule_pools(quiz), set()
+    for index, (_position, rule, pool) in enumerate(pools):
+        picked = _pick(pools, index, taken, set(), lambda tier, n: tier[:n])
+        if picked is None:
+            field = "draw_rules" if quiz.draw_rules else "single_count"
+            available = len(set(pool) - taken)
             raise ValidationError(
-                {"single_count": f"题库中可用的{QuestionKind(kind).label}只有 {available} 道，不够抽取 {count} 道。"}
+                {field: f"题库中符合“{rule.describe()}”的题目只有 {available} 道（已除去其他规则要抽的），不够抽取。"}
             )
+        taken |= set(picked)
 
 
-def _draw(quiz: Quiz, rng: random.Random) -> list[tuple[int, list[int]]]:
-    """Question ids with their option order, for one attempt."""
-    drawn: list[int] = []
-    for kind, count in (
-        (QuestionKind.SINGLE, quiz.single_count),
-        (QuestionKind.MULTIPLE, quiz.multiple_count),
-        (QuestionKind.TRUEFALSE, quiz.truefalse_count),
-    ):
-        if not count:
-            continue
-        pool = list(_pool(quiz, kind).values_list("pk", flat=True))
-        if len(pool) < count:
+def _draw(quiz: Quiz, rng: random.Random, *, seen_codes: set[str] = frozenset()) -> list[tuple[int, list[int]]]:
+    """Question ids with their option order, for one attempt: every rule filled, no question twice, in the
+    quiz's order of rules (单选, 多选, 判断 by default) unless questions are shuffled.
+
+    With seen_codes (the quiz's avoid_seen option), questions whose code the teacher was given before are
+    drawn only when a rule has not enough others left.
+    """
+    pools = _rule_pools(quiz)
+    picks: dict[int, list[int]] = {}
+    taken: set[int] = set()
+    for index, (position, _rule, _pool) in enumerate(pools):
+        picked = _pick(pools, index, taken, seen_codes, rng.sample)
+        if picked is None:
             raise QuizRefused("题库题目不足，暂时无法开始测试，请联系组织者。", status=409)
-        drawn.extend(rng.sample(pool, count))
+        picks[position] = picked
+        taken |= set(picked)
+    drawn = [pk for position in sorted(picks) for pk in picks[position]]
     if quiz.shuffle_questions:
         rng.shuffle(drawn)
     options: dict[int, list[int]] = {}
@@ -202,6 +370,14 @@ def _draw(quiz: Quiz, rng: random.Random) -> list[tuple[int, list[int]]]:
             rng.shuffle(order)
         result.append((question_id, order))
     return result
+
+
+def _seen_codes(quiz: Quiz, teacher: User) -> set[str]:
+    return set(
+        AttemptQuestion.objects.filter(attempt__quiz=quiz, attempt__teacher=teacher).values_list(
+            "question__code", flat=True
+        )
+    )
 
 
 def _enrolled(quiz: Quiz, teacher: User) -> bool:
@@ -234,7 +410,8 @@ def attempt_start(*, quiz: Quiz, teacher: User, now=None) -> Attempt:
         if open_attempt:
             return open_attempt
         raise QuizRefused(f"您已用完全部 {quiz.max_attempts} 次作答机会。", status=403)
-    drawn = _draw(quiz, random.Random(secrets.randbits(64)))
+    seen_codes = _seen_codes(quiz, teacher) if quiz.avoid_seen else set()
+    drawn = _draw(quiz, random.Random(secrets.randbits(64)), seen_codes=seen_codes)
     try:
         with transaction.atomic():
             attempt = Attempt.objects.create(

@@ -4,13 +4,13 @@ import json
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from courses.excel import XLSX_CONTENT_TYPE
+from common.downloads import attachment
 from courses.selectors import programme_can_manage, programmes_visible_to
 
 from . import exports, selectors, services
@@ -174,13 +174,9 @@ def results_view(request, pk: int):
 
 @login_required
 def results_export_view(request, pk: int):
-    from urllib.parse import quote
-
     quiz = _staff_quiz(request, pk)
     services.attempts_grade_expired(quiz=quiz)
-    response = HttpResponse(exports.results_workbook(quiz=quiz), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(f'{quiz.programme.code}-测试成绩.xlsx')}"
-    return response
+    return attachment(exports.results_workbook(quiz=quiz), filename=f"{quiz.programme.code}-测试成绩.xlsx")
 
 
 @login_required

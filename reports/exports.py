@@ -1,6 +1,6 @@
 """The dashboard as .xlsx."""
 
-from courses.excel import build_workbook
+from common.excel import build_workbook
 
 
 def summary_workbook(*, data: dict) -> bytes:

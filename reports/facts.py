@@ -15,10 +15,10 @@ from accounts.models import Role, User
 from attendance.models import CheckIn
 from attendance.selectors import ATTENDED
 from certificates.models import Certificate, CertificateStatus
+from common.bulk import id_chunks, in_clause
 from courses.models import Enrolment, EnrolmentStatus, Programme, Session
 from exams.models import Attempt, Quiz
 from exams.selectors import GRADED, programme_quizzes_passed
-from training_site.bulk import id_chunks, in_clause
 
 from .models import EnrolmentFact
 

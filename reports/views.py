@@ -1,14 +1,11 @@
 """The bureau's dashboard page and its .xlsx export."""
 
-from urllib.parse import quote
-
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import render
 
 from accounts.models import District
-from courses.excel import XLSX_CONTENT_TYPE
+from common.downloads import attachment
 from courses.models import Level
 from courses.selectors import programmes_visible_to
 
@@ -55,9 +52,5 @@ def dashboard_view(request):
 @login_required
 def dashboard_export_view(request):
     f = selectors.report_filter(request.user, request.GET)
-    response = HttpResponse(
-        exports.summary_workbook(data=selectors.summary(user=request.user, f=f)), content_type=XLSX_CONTENT_TYPE
-    )
-    filename = quote(f"{f.year}年培训完成情况.xlsx")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
-    return response
+    data = exports.summary_workbook(data=selectors.summary(user=request.user, f=f))
+    return attachment(data, filename=f"{f.year}年培训完成情况.xlsx")

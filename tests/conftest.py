@@ -113,6 +113,29 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(autouse=True)
+def _laws_from_the_data_migration(request):
+    """The laws exams' data migration writes. A transaction=True test ends with Django's flush, which empties
+    every table, data migrations' rows included: put them back, through the service, for the tests after it."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+        "transactional_db" in request.fixturenames
+    )
+    if not transactional and marker is None and "db" not in request.fixturenames:
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    import importlib
+
+    from exams.models import Law
+    from exams.services import law_upsert
+
+    if Law.objects.exists():
+        return
+    migration = importlib.import_module("exams.migrations.0002_laws_as_data_question_codes_versions")
+    for position, (name, title, revision, effective_on, code) in enumerate(migration.LAWS, start=1):
+        law_upsert(name=name, title=title, revision=revision, effective_on=effective_on, code=code, position=position)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate limits and lockouts live in the cache; each test starts with none."""
     from django.core.cache import cache

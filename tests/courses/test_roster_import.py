@@ -12,7 +12,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import Role, User
-from courses.excel import WorkbookRefused
+from common.excel import WorkbookRefused
 from courses.models import Enrolment
 from courses.roster import RosterHasErrors, roster_commit, roster_preview
 from courses.services import enrolment_create
@@ -53,12 +53,12 @@ def test_messy_but_valid_roster_is_read_and_imported(organiser, programme):
     )
     report = roster_preview(actor=organiser, programme=programme, data=data, filename="名单.xlsx")
     assert report.header_row == 3
-    assert report.as_dict() == {"new": 3, "updated": 0, "unchanged": 0, "errors": [], "differences": []}
+    assert report.as_dict() == {"new": 3, "updated": 0, "unchanged": 0, "errors": [], "differences": [], "notices": []}
     roster_commit(actor=organiser, programme=programme, data=data)
     wang = User.objects.get(id_number=ID1)
     assert wang.name == "王永浩" and wang.mobile == "13911110000" and wang.role == Role.TEACHER
     assert not wang.has_usable_password()
-    # written without model instances (training_site.bulk): the model's defaults still apply
+    # written without model instances (common.bulk): the model's defaults still apply
     assert wang.is_active and not wang.is_staff and not wang.is_superuser and not wang.must_change_password
     assert wang.username is None and wang.unit_id is None and wang.last_login is None
     assert abs((timezone.now() - wang.date_joined).total_seconds()) < 60
@@ -122,7 +122,7 @@ def test_same_file_twice_writes_nothing_the_second_time(organiser, programme):
     assert first["new"] == 2
     snapshot = list(User.objects.order_by("pk").values()), list(Enrolment.objects.order_by("pk").values())
     second = roster_commit(actor=organiser, programme=programme, data=data).as_dict()
-    assert second == {"new": 0, "updated": 0, "unchanged": 2, "errors": [], "differences": []}
+    assert second == {"new": 0, "updated": 0, "unchanged": 2, "errors": [], "differences": [], "notices": []}
     assert (list(User.objects.order_by("pk").values()), list(Enrolment.objects.order_by("pk").values())) == snapshot
 
 
@@ -270,6 +270,7 @@ def test_management_command_json_and_exit_status(organiser, programme, tmp_path,
         "unchanged": 0,
         "errors": [],
         "differences": [],
+        "notices": [],
     }
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(roster_bytes([["乙", ID2[:-1] + "0" if ID2[-1] != "0" else ID2[:-1] + "1", "", "", ""]]))
@@ -292,6 +293,6 @@ def test_template_round_trip(client, organiser, programme):
     assert [c.value for c in sheet[3]] == ["姓名", "身份证号", "手机号", "学校/单位", "区县", "学科", "职称"]
     assert sheet["B4"].number_format == "@" and sheet["B5"].number_format == "@"
     assert sheet["A4"].value.startswith("示例")
-    # The untouched template imports nothing and reports no error.
-    report = roster_preview(actor=organiser, programme=programme, data=response.content)
-    assert report.as_dict() == {"new": 0, "updated": 0, "unchanged": 0, "errors": [], "differences": []}
+    # The untouched template has no teacher below its header (the example row is skipped), and says so.
+    with pytest.raises(WorkbookRefused, match="第 3 行是表头，但表头下面没有教师数据"):
+        roster_preview(actor=organiser, programme=programme, data=response.content)

@@ -1,29 +1,15 @@
 """Faults: the database going away mid-request, an import killed midway, backup and restore."""
 
-import contextlib
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import OperationalError, connection
+from django.db import connection
 from django.urls import reverse
 
 from accounts.models import User
 from courses.models import Enrolment
 from tests.factories import valid_id_number
+from tests.faults import database_dies_at
 from tests.rosters import roster_bytes
-
-
-@contextlib.contextmanager
-def database_dies_at(sql_fragment: str):
-    """The connection fails on the first statement containing sql_fragment, as when the server goes away."""
-
-    def wrapper(execute, sql, params, many, context):
-        if sql_fragment in sql:
-            raise OperationalError("server closed the connection unexpectedly")
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(wrapper):
-        yield
 
 
 def test_database_lost_during_a_roster_commit_leaves_nothing_and_says_so(client, organiser, programme):

@@ -206,6 +206,8 @@ ROSTER_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("ROSTER_MAX_UNCOMPRESSED_BYTE
 # by `manage.py clean_uploads` once older than this.
 PENDING_UPLOAD_MAX_AGE_SECONDS = int(os.environ.get("PENDING_UPLOAD_MAX_AGE_SECONDS", 2 * 3600))
 PENDING_UPLOAD_FOLDERS = ["roster-uploads", "roster-uploads/admin", "question-uploads/admin"]
+# Cells kept from a sheet (values within the header's columns, rows × columns): 50,000 rows of 20 columns.
+ROSTER_MAX_CELLS = int(os.environ.get("ROSTER_MAX_CELLS", 1_000_000))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 

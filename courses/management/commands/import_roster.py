@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
-from courses.excel import WorkbookRefused
+from common.excel import WorkbookRefused
 from courses.models import Programme
 from courses.roster import RosterHasErrors, roster_commit, roster_preview
 
@@ -47,6 +47,7 @@ class Command(BaseCommand):
                 "updated": 0,
                 "unchanged": 0,
                 "errors": [{"row": None, "column": "", "message": str(error)}],
+                "notices": [],
             }
             self._print(result, options["json"], dry_run=options["dry_run"])
             raise SystemExit(1) from error
@@ -71,6 +72,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"新增 {result['new']} 人，更新 {result['updated']} 人，未变 {result['unchanged']} 人，错误 {len(result['errors'])} 处。"
         )
+        for notice in result["notices"]:
+            self.stdout.write(f"  提示：{notice}")
         for error in result["errors"]:
             where = f"第{error['row']}行" if error["row"] else "文件"
             column = f"【{error['column']}】" if error["column"] else ""

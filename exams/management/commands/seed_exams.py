@@ -1,16 +1,14 @@
 import datetime
-import json
-from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from accounts.models import User
 from courses.demo import current_programmes
 from courses.models import Programme
+from exams.bank import bank_load
 from exams.models import Quiz, ReviewPolicy
-from exams.services import question_bank_load, quiz_create
+from exams.services import quiz_create
 
 
 def _at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
@@ -18,15 +16,16 @@ def _at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
 
 
 class Command(BaseCommand):
-    help = "载入 fixtures/questions/law_questions.json 题库，并为演示项目创建测试。重复运行不会改变数据。"
+    help = "载入 fixtures/questions/bank/ 题库（按编号新增或更新），并为演示项目创建测试。重复运行不会改变数据。"
 
     def add_arguments(self, parser):
         parser.add_argument("--no-demo-quizzes", action="store_true", help="只载入题库")
 
     def handle(self, *args, **options):
-        path = Path(settings.BASE_DIR) / "fixtures" / "questions" / "law_questions.json"
-        created = question_bank_load(items=json.loads(path.read_text(encoding="utf-8")))
-        self.stdout.write(f"题库：新增 {created} 题。")
+        counts = bank_load()
+        self.stdout.write(
+            f"题库：新增 {counts['new']} 题，更新 {counts['updated']} 题，未变 {counts['unchanged']} 题。"
+        )
         admin = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
         if options["no_demo_quizzes"] or admin is None:
             return
