@@ -309,6 +309,10 @@ def _mark_firsts(teacher_ids: list[int] | None) -> None:
     """
     with connection.cursor() as cursor:
         if teacher_ids is None:
+            if connection.vendor == "postgresql":
+                # A table just filled in this transaction has no statistics: without them PostgreSQL
+                # joins the marks to the table row by row (minutes for 9,000 facts instead of 50 ms).
+                cursor.execute(f"ANALYZE {table}")
             cursor.execute(sql.format(where="1 = 1"))
             return
         for chunk in id_chunks(teacher_ids):
