@@ -309,6 +309,9 @@ ADMIN = {
     ("attendance.CheckIn", "changelist"): "302 302 302 200 200 200 200",
     ("attendance.CheckIn", "add"): "302 302 302 403 403 403 403",
     ("attendance.CheckIn", "change"): "302 302 302 200 302 200 200",
+    # The task queue's results (django-tasks-db): the operators' only.
+    ("django_tasks_database.DBTaskResult", "changelist"): "302 302 302 403 403 403 200",
+    ("django_tasks_database.DBTaskResult", "add"): "302 302 302 403 403 403 403",
     ("exams.Law", "changelist"): "302 302 302 200 200 200 200",
     ("exams.Law", "add"): "302 302 302 403 403 403 200",
     ("exams.Law", "change"): "302 302 302 200 200 200 200",
