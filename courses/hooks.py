@@ -20,3 +20,12 @@ TEACHER_PROGRAMME_PANELS: list[tuple[str, object]] = []
 def register_teacher_panel(template_name: str, context) -> None:
     if all(existing != template_name for existing, _ in TEACHER_PROGRAMME_PANELS):
         TEACHER_PROGRAMME_PANELS.append((template_name, context))
+
+
+# Refusals to delete a session, from apps whose records hang off it (check-ins): function(session) -> str or "".
+SESSION_DELETE_GUARDS: list = []
+
+
+def register_session_delete_guard(guard) -> None:
+    if guard not in SESSION_DELETE_GUARDS:
+        SESSION_DELETE_GUARDS.append(guard)
