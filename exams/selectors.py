@@ -10,7 +10,7 @@ from accounts.models import User
 from courses.models import Enrolment, EnrolmentStatus, Programme
 from courses.selectors import programmes_visible_to
 
-from .models import Attempt, AttemptQuestion, AttemptStatus, Option, Quiz, ReviewPolicy, ScorePolicy
+from .models import Attempt, AttemptQuestion, AttemptStatus, Option, Question, Quiz, ReviewPolicy, ScorePolicy
 
 GRADED = (AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED)
 
@@ -20,7 +20,8 @@ def quizzes_for_teacher(*, teacher: User) -> QuerySet[Quiz]:
     programmes = Enrolment.objects.filter(teacher=teacher, status=EnrolmentStatus.ENROLLED).values("programme_id")
     mine = Q(attempts__teacher=teacher)
     return (
-        Quiz.objects.filter(programme_id__in=programmes)
+        counting_quizzes()
+        .filter(programme_id__in=programmes)
         .select_related("programme")
         .annotate(
             used=Count("attempts", filter=mine),
@@ -98,19 +99,27 @@ def quiz_passed(*, quiz: Quiz, teacher: User) -> bool:
     return counting_attempts().filter(quiz=quiz, teacher=teacher, passed=True).exists()
 
 
+def counting_quizzes() -> QuerySet[Quiz]:
+    """The quizzes that count — for teachers, completion and the dashboard: every quiz not withdrawn (停用).
+    One rule: a withdrawn quiz keeps its attempts for the record and counts nowhere."""
+    return Quiz.objects.filter(withdrawn_at__isnull=True)
+
+
 def programme_quizzes_passed() -> ExpressionWrapper:
     """For a row with `programme` and `teacher` (an enrolment, a dashboard fact): whether the
     programme has quizzes and the teacher's counting attempt passed in every one of them — what
     completion asks of the quizzes, as one SQL expression."""
-    quizzes = Quiz.objects.filter(programme=OuterRef("programme"))
+    quizzes = counting_quizzes().filter(programme=OuterRef("programme"))
     passed = counting_attempts().filter(quiz=OuterRef("pk"), teacher=OuterRef(OuterRef("teacher")), passed=True)
     return ExpressionWrapper(
         Q(Exists(quizzes)) & ~Q(Exists(quizzes.filter(~Exists(passed)))), output_field=BooleanField()
     )
 
 
-def programme_quizzes(*, programme: Programme) -> QuerySet[Quiz]:
-    return Quiz.objects.filter(programme=programme).order_by("opens_at", "id")
+def programme_quizzes(*, programme: Programme, include_withdrawn: bool = False) -> QuerySet[Quiz]:
+    """The programme's quizzes that count (what completion asks); the organiser's list adds the withdrawn."""
+    quizzes = Quiz.objects.all() if include_withdrawn else counting_quizzes()
+    return quizzes.filter(programme=programme).order_by("opens_at", "id")
 
 
 def results_table(*, quiz: Quiz) -> list[dict]:
@@ -244,3 +253,18 @@ def attempt_items(*, attempt: Attempt, with_key: bool = False) -> list[dict]:
                 option["correct"] = options[option["id"]].is_correct
         result.append(entry)
     return result
+
+
+def bank_counts_by_law() -> dict[str, dict[str, int]]:
+    """law name → kind → questions a draw may use (current, active versions), for the quiz set-up page to
+    show beside each count what the ticked laws hold."""
+    rows = (
+        Question.objects.filter(is_active=True, is_current=True)
+        .values("law", "kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    table: dict[str, dict[str, int]] = {}
+    for row in rows:
+        table.setdefault(row["law"], {})[row["kind"]] = row["n"]
+    return table

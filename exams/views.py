@@ -193,7 +193,7 @@ def programme_quizzes_view(request, code: str):
         "exams/programme.html",
         {
             "programme": programme,
-            "quizzes": selectors.programme_quizzes(programme=programme),
+            "quizzes": selectors.programme_quizzes(programme=programme, include_withdrawn=True),
             "can_manage": programme_can_manage(user=request.user, programme=programme),
         },
     )
