@@ -63,7 +63,9 @@ def draw_certificate(pdf: canvas.Canvas, certificate: Certificate) -> None:
     pdf.drawCentredString(width / 2, height - 120, "结 业 证 书")
     pdf.setFillColor(INK)
     pdf.setFont(FONT, 13)
-    pdf.drawRightString(width - 70, height - 70, f"编号：{certificate.serial}")
+    # A re-issued certificate says which version it is, as the verification page does.
+    version = f"（第{certificate.version}版）" if certificate.version > 1 else ""
+    pdf.drawRightString(width - 70, height - 70, f"编号：{certificate.serial}{version}")
 
     dates = _date(certificate.start_date)
     if certificate.end_date != certificate.start_date:

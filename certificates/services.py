@@ -372,6 +372,9 @@ def completion_rule_set(*, actor: User | None, programme: Programme, **fields) -
     _check_manager(actor, programme)
     if unknown := set(fields) - RULE_FIELDS:
         raise ValidationError(f"未知字段：{', '.join(sorted(unknown))}")
+    ratio = fields.get("attendance_ratio")
+    if ratio is not None and not 0 < ratio <= 100:
+        raise ValidationError({"attendance_ratio": f"出勤率应为 1 到 100 之间的百分数，现在是 {ratio}。"})
     rule = selectors.rule_for(programme)
     for key, value in fields.items():
         setattr(rule, key, value)

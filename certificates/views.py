@@ -19,6 +19,7 @@ from courses.selectors import programme_can_manage, programmes_visible_to
 from training_site.client import client_address
 
 from . import exports, selectors, services
+from .forms import CompletionRuleForm
 from .models import Certificate, CertificateJob, CertificateStatus, JobKind
 from .pdf import certificate_filename, certificate_pdf
 
@@ -131,6 +132,26 @@ def programme_view(request, code: str):
             "jobs": programme.certificate_jobs.all()[:5],
         },
     )
+
+
+@login_required
+def rule_view(request, code: str):
+    """The programme's completion rule, set through completion_rule_set."""
+    programme = _managed(request, code)
+    if not programme_can_manage(user=request.user, programme=programme):
+        raise PermissionDenied("只有项目所属单位的组织者可以设置结业规则。")
+    rule = selectors.rule_for(programme)
+    form = CompletionRuleForm(request.POST or None, initial=CompletionRuleForm.initial_from(rule))
+    if request.method == "POST" and form.is_valid():
+        try:
+            rule = services.completion_rule_set(actor=request.user, programme=programme, **form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in getattr(error, "message_dict", {None: error.messages}).items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"已保存结业规则：{rule.describe()}。")
+            return redirect("certificates:programme", code=programme.code)
+    return render(request, "certificates/rule_form.html", {"programme": programme, "form": form})
 
 
 @login_required
