@@ -12,7 +12,8 @@ class CompletionRuleForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         fields = fields_for_model(CompletionRule, fields=RULE_FORM_FIELDS)
-        fields["attendance_mode"].widget = forms.RadioSelect(choices=fields["attendance_mode"].choices[1:])
+        mode = fields["attendance_mode"]
+        mode.widget = forms.RadioSelect(choices=[(value, label) for value, label in mode.choices if value])
         self.fields.update(fields)
 
     @classmethod
