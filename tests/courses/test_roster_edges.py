@@ -170,7 +170,13 @@ def test_confirm_refused_when_the_programme_filled_up_after_the_preview(client, 
     enrolment_create(actor=organiser, programme=small, teacher=make_teacher(), source="organiser")
     refused = _confirm(client, preview)
     assert refused.status_code == 400
-    assert _admin_errors(refused.context["result"]) == {(3, "", "超出项目名额（2人），本行及以后的新学员无法报名。")}
+    assert _admin_errors(refused.context["result"]) == {
+        (
+            3,
+            "姓名",
+            "超出项目名额：名额 2 人，导入前还剩 1 个名额，已由本名单前面的新学员用完；第3行及以后的新学员无法报名。",
+        )
+    }
     assert "未导入任何数据" in refused.content.decode()
     assert Enrolment.objects.filter(programme=small).count() == 1
     assert not User.objects.filter(id_number__in=[valid_id_number(721), valid_id_number(722)]).exists()
