@@ -177,10 +177,10 @@ def item_analysis(*, quiz: Quiz) -> list[dict]:
     """Per question code over graded attempts, whichever versions were given: how many saw it, percent fully
     correct, the most chosen wrong option; the stem shown is the latest version's."""
     items = AttemptQuestion.objects.filter(attempt__quiz=quiz, attempt__status__in=GRADED).values_list(
-        "question__code", "question__version", "question__stem", "selected", "points"
+        "question__code", "question__version", "question__stem", "selected", "points", "question_id"
     )
     stats: dict[str, dict] = {}
-    for code, version, stem, selected, points in items:
+    for code, version, stem, selected, points, question_id in items:
         entry = stats.setdefault(
             code,
             {
@@ -191,6 +191,8 @@ def item_analysis(*, quiz: Quiz) -> list[dict]:
                 "n": 0,
                 "correct": 0,
                 "chosen": Counter(),
+                "missed": Counter(),
+                "wrong_answers": [],
             },
         )
         if version > entry["version"]:
@@ -199,14 +201,31 @@ def item_analysis(*, quiz: Quiz) -> list[dict]:
         entry["n"] += 1
         if points is not None and points >= Decimal(1):
             entry["correct"] += 1
+        else:
+            entry["wrong_answers"].append((question_id, set(selected or [])))
         entry["chosen"].update(selected or [])
-    wrong = dict(Option.objects.filter(question__code__in=list(stats), is_correct=False).values_list("pk", "text"))
+    options = Option.objects.filter(question__code__in=list(stats)).values_list(
+        "pk", "text", "is_correct", "question_id"
+    )
+    wrong = {pk: text for pk, text, is_correct, _q in options if not is_correct}
+    correct_of: dict[int, list[tuple[int, str]]] = {}
+    for pk, text, is_correct, question_id in options:
+        if is_correct:
+            correct_of.setdefault(question_id, []).append((pk, text))
     result = []
     for entry in stats.values():
         wrong_counts: Counter = Counter()
         for pk, count in entry["chosen"].items():
             if pk in wrong:
-                wrong_counts[wrong[pk]] += count
+                wrong_counts[f"错选“{wrong[pk]}”"] += count
+        # A multiple-choice answer is wrong as often by leaving out a correct option as by ticking a
+        # wrong one: the most common mistake is named either way (漏选 / 错选), for every kind of question.
+        for question_id, selected in entry["wrong_answers"]:
+            correct = correct_of.get(question_id, [])
+            if len(correct) > 1 and selected:
+                for pk, text in correct:
+                    if pk not in selected:
+                        wrong_counts[f"漏选“{text}”"] += 1
         top = wrong_counts.most_common(1)
         result.append(
             {
