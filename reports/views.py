@@ -56,7 +56,11 @@ def dashboard_view(request):
 def dashboard_export_view(request):
     f = selectors.report_filter(request.user, request.GET)
     response = HttpResponse(
-        exports.summary_workbook(data=selectors.summary(user=request.user, f=f)), content_type=XLSX_CONTENT_TYPE
+        exports.summary_workbook(
+            data=selectors.summary(user=request.user, f=f),
+            follow_up=selectors.progress_list(user=request.user, f=f, only_not_completed=True),
+        ),
+        content_type=XLSX_CONTENT_TYPE,
     )
     filename = quote(f"{f.year}年培训完成情况.xlsx")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
