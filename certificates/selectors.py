@@ -5,7 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from accounts.models import Role, User
 from attendance.models import CheckIn
@@ -162,3 +162,14 @@ def credit_ledger(*, user: User, year: int | None = None) -> QuerySet:
         .annotate(hours=Sum("credit_hours"))
         .order_by("programme__year", "teacher__district", "teacher__school", "teacher__name", "level")
     )
+
+
+def certificate_style_for(*, unit_id: int | None):
+    """The unit's certificate style, else the bureau's default row, else the settings' bureau name —
+    one answer for the PDF and the settings page. Returns an unsaved style when none is stored."""
+    from django.conf import settings
+
+    from .models import CertificateStyle
+
+    styles = {style.unit_id: style for style in CertificateStyle.objects.filter(Q(unit_id=unit_id) | Q(unit=None))}
+    return styles.get(unit_id) or styles.get(None) or CertificateStyle(issuer=settings.TRAINING_BUREAU_NAME)

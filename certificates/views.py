@@ -19,7 +19,7 @@ from courses.selectors import programme_can_manage, programmes_visible_to
 from training_site.client import client_address
 
 from . import exports, selectors, services
-from .forms import CompletionRuleForm
+from .forms import CertificateStyleForm, CompletionRuleForm
 from .models import Certificate, CertificateJob, CertificateStatus, JobKind
 from .pdf import certificate_filename, certificate_pdf
 
@@ -152,6 +152,39 @@ def rule_view(request, code: str):
             messages.success(request, f"已保存结业规则：{rule.describe()}。")
             return redirect("certificates:programme", code=programme.code)
     return render(request, "certificates/rule_form.html", {"programme": programme, "form": form})
+
+
+@login_required
+def style_view(request, code: str):
+    """The organising unit's certificate wording, signatory and seal (certificate_style_set)."""
+    programme = _managed(request, code)
+    if not programme_can_manage(user=request.user, programme=programme):
+        raise PermissionDenied("只有项目所属单位的组织者可以设置证书样式。")
+    style = selectors.certificate_style_for(unit_id=programme.unit_id)
+    initial = {"issuer": style.issuer, "signatory": style.signatory}
+    form = CertificateStyleForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["seal"]
+        try:
+            services.certificate_style_set(
+                actor=request.user,
+                unit=programme.unit,
+                issuer=form.cleaned_data["issuer"],
+                signatory=form.cleaned_data["signatory"],
+                seal_png=upload.read() if upload else None,
+                remove_seal=form.cleaned_data["remove_seal"],
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"已保存{programme.unit.name}的证书样式，此后生成的证书 PDF 按此打印。")
+            return redirect("certificates:programme", code=programme.code)
+    return render(
+        request,
+        "certificates/style_form.html",
+        {"programme": programme, "form": form, "has_seal": bool(style.seal_png), "is_default": style.unit_id is None},
+    )
 
 
 @login_required

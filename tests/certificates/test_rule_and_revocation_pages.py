@@ -72,3 +72,41 @@ def test_a_reissued_pdf_prints_its_version(client, issued, organiser):
     client.force_login(organiser)
     text = extract_text(io.BytesIO(client.get(reverse("certificates:pdf", args=[second.pk])).content))
     assert f"{second.serial}（第2版）" in text.replace("\n", "")
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGBA", (60, 60), (200, 0, 0, 180)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_the_units_issuer_signatory_and_seal_are_printed(client, issued, organiser):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from pdfminer.high_level import extract_text
+
+    from certificates.models import CertificateStyle
+
+    client.force_login(organiser)
+    url = reverse("certificates:style", args=[issued.programme.code])
+    refused = client.post(
+        url, {"issuer": "许昌市教育局", "seal": SimpleUploadedFile("公章.jpg", b"\xff\xd8\xff not a png")}
+    ).content.decode()
+    assert "公章图片须为 PNG 格式（建议透明背景），请另存为 .png 后再上传。" in refused
+    assert not CertificateStyle.objects.exists()
+
+    response = client.post(
+        url,
+        {
+            "issuer": "许昌市教育局（政策法规科）",
+            "signatory": "局长 王某某",
+            "seal": SimpleUploadedFile("公章.png", _png()),
+        },
+        follow=True,
+    )
+    assert "的证书样式" in response.content.decode()
+    pdf = client.get(reverse("certificates:pdf", args=[issued.pk])).content
+    text = extract_text(io.BytesIO(pdf)).replace("\n", "")
+    assert "许昌市教育局（政策法规科）" in text and "局长 王某某" in text
+    assert b"/Subtype /Image" in pdf

@@ -81,6 +81,7 @@ PAGES = {
     "certificates:programme": ("code", "302 403 404 200 404 200 200"),
     "certificates:job_create": ("code", "302 405 405 405 405 405 405"),
     "certificates:rule": ("code", "302 403 404 200 404 403 200"),
+    "certificates:style": ("code", "302 403 404 200 404 403 200"),
     "certificates:job": ("job", "302 404 404 200 404 404 200"),
     "certificates:job_download": ("job", "302 404 404 200 404 404 200"),
     "certificates:ledger_export": (None, "302 403 403 200 200 200 200"),
