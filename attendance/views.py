@@ -207,6 +207,33 @@ def sheet_view(request, pk: int):
     )
 
 
+def _window_text(window) -> str:
+    opens, closes = timezone.localtime(window.opens), timezone.localtime(window.closes)
+    return f"{opens:%H:%M}–{closes:%H:%M} 有效"
+
+
+@login_required
+def sheet_pdf_view(request, pk: int):
+    """The sign-in sheet as a PDF to print: enrolled teachers with a signature column, the QR and the code."""
+    from .sheet_pdf import sign_in_sheet_pdf
+
+    session = _session_for(request, pk, manage=True)
+    url = request.build_absolute_uri(
+        reverse("attendance:scan", args=[tokens.make_token(session_id=session.pk, kind="sheet")])
+    )
+    rows = [row for row in selectors.session_report(session=session) if row["teacher"].is_teacher]
+    data = sign_in_sheet_pdf(
+        session=session,
+        rows=rows,
+        qr_url=url,
+        code=tokens.session_code(session.pk),
+        window=_window_text(selectors.window_for(session)),
+    )
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = "inline; filename=sign-in-sheet.pdf"
+    return response
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def session_view(request, pk: int):
