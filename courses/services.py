@@ -144,6 +144,11 @@ def programme_reopen(*, actor: User, programme: Programme) -> Programme:
     return programme
 
 
+def session_within(session: Session, programme: Programme) -> bool:
+    """Whether the session's Beijing dates lie within the programme's dates."""
+    return _session_within(session, programme)
+
+
 def _session_within(session: Session, programme: Programme) -> bool:
     first = timezone.localtime(session.starts_at).date()
     last = timezone.localtime(session.ends_at).date()

@@ -73,3 +73,26 @@ def test_anonymous_visitors_get_the_admins_sign_in(client, db):
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert Programme.objects.count() == 0
+
+
+def test_the_superusers_admin_keeps_the_session_dates_rule(client, programme):
+    root = make_bureau(is_superuser=True, username="root")
+    _admin(client, root)
+    url = reverse("admin:courses_programme_change", args=[programme.pk])
+    session = programme.sessions.get()
+    later = programme.end_date.replace(year=programme.end_date.year + 1)
+    data = {
+        "code": programme.code, "title": programme.title, "level": programme.level, "kind": programme.kind,
+        "unit": programme.unit_id, "year": later.year, "start_date": later.isoformat(), "end_date": later.isoformat(),
+        "credit_hours": "3", "sessions-TOTAL_FORMS": "1", "sessions-INITIAL_FORMS": "1",
+        "sessions-MIN_NUM_FORMS": "0", "sessions-MAX_NUM_FORMS": "1000", "sessions-0-id": session.pk,
+        "sessions-0-programme": programme.pk, "sessions-0-title": session.title,
+        "sessions-0-starts_at_0": session.starts_at.astimezone().date().isoformat(),
+        "sessions-0-starts_at_1": "09:00", "sessions-0-ends_at_0": session.starts_at.astimezone().date().isoformat(),
+        "sessions-0-ends_at_1": "11:00",
+    }  # fmt: skip
+    response = client.post(url, data, follow=True)
+    page = response.content.decode()
+    assert "不在新的项目日期之内" in page or "课次时间必须在项目日期" in page
+    programme.refresh_from_db()
+    assert programme.start_date != later
