@@ -13,6 +13,7 @@ urlpatterns = [
     path("attendance/sessions/<int:pk>/live.json", views.live_view, name="live"),
     path("attendance/sessions/<int:pk>/sheet/", views.sheet_view, name="sheet"),
     path("attendance/sessions/<int:pk>/sheet.pdf", views.sheet_pdf_view, name="sheet_pdf"),
+    path("attendance/sessions/<int:pk>/rule/", views.rule_view, name="rule"),
     path("attendance/sessions/<int:pk>/export.xlsx", views.session_export_view, name="session_export"),
     path("attendance/programmes/<str:code>/", views.programme_view, name="programme"),
     path("attendance/programmes/<str:code>/export.xlsx", views.programme_export_view, name="programme_export"),

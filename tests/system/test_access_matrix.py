@@ -59,6 +59,7 @@ PAGES = {
     "attendance:live": ("session", "302 403 404 200 404 403 200"),
     "attendance:sheet": ("session", "302 403 404 200 404 403 200"),
     "attendance:sheet_pdf": ("session", "302 403 404 200 404 403 200"),
+    "attendance:rule": ("session", "302 403 404 200 404 403 200"),
     "attendance:session_export": ("session", "302 403 404 200 404 200 200"),
     "attendance:programme": ("code", "302 403 404 200 404 200 200"),
     "attendance:programme_export": ("code", "302 403 404 200 404 200 200"),
