@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from attendance.services import attendance_mark
 from certificates.models import Certificate, CompletionRule
-from courses.models import Programme
+from courses.models import Enrolment, Programme
 from courses.services import enrolment_create
 from exams.models import Quiz
 from tests.browser.test_journeys import add_session, create_programme_in_pages, sign_in
@@ -134,3 +134,50 @@ def test_the_organisers_week_in_the_sites_pages(live_server, browser, settings, 
 
     assert not [url for url in visited if "/admin/" in url]
     context.close()
+
+
+@pytest.mark.parametrize("way", ["whole list again", "valid rows now"])
+def test_a_roster_with_an_error_row_either_way(live_server, phone, tmp_path, way):
+    from tests.factories import make_programme, valid_id_number
+    from tests.rosters import roster_bytes
+
+    organiser = make_organiser(make_unit())
+    programme = make_programme(organiser=organiser, title="法治政府建设专题培训讲座")
+    ids = [valid_id_number(n) for n in (741, 742, 743)]
+    wrong = ids[2][:-1] + ("0" if ids[2][-1] != "0" else "1")
+
+    def roster(third, name):
+        path = tmp_path / name
+        path.write_bytes(
+            roster_bytes(
+                [
+                    ["王永浩", ids[0], "13911114440", "许昌市第一中学", "魏都区"],
+                    ["李芳", ids[1], "13911114441", "许昌市第一中学", "魏都区"],
+                    ["赵敏", third, "13911114442", "许昌高级中学", "魏都区"],
+                ]
+            )
+        )
+        return str(path)
+
+    sign_in(phone, live_server.url, organiser.username)
+    phone.goto(f"{live_server.url}/manage/programmes/{programme.code}/roster/")
+    phone.set_input_files("input[name=file]", roster(wrong, "名单.xlsx"))
+    phone.click("main button[type=submit]")
+    phone.wait_for_selector("#roster-choice")
+    assert "其中 1 行有错误、2 行无误。现在还没有导入任何数据" in phone.inner_text("#roster-choice")
+    assert not Enrolment.objects.exists()
+    if way == "valid rows now":
+        phone.click("button:has-text('只导入无误的 2 行')")
+        phone.wait_for_selector(".flash:has-text('有错误的 1 行没有导入')")
+        assert Enrolment.objects.filter(programme=programme).count() == 2
+        phone.goto(f"{live_server.url}/manage/programmes/{programme.code}/roster/")
+    else:
+        phone.click("a:has-text('重新上传完整名单')")
+    phone.set_input_files("input[name=file]", roster(ids[2], "改好的名单.xlsx"))
+    phone.click("main button[type=submit]")
+    phone.wait_for_selector("h1:has-text('名单预览')")
+    assert phone.inner_text("#count-errors") == "0"
+    assert phone.inner_text("#count-new") == ("1" if way == "valid rows now" else "3")
+    phone.click("button:has-text('确认导入')")
+    phone.wait_for_selector("text=导入完成")
+    assert Enrolment.objects.filter(programme=programme).count() == 3
