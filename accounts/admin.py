@@ -18,6 +18,15 @@ def is_back_office(user) -> bool:
     return user.is_active and (user.is_superuser or user.role in {Role.ORGANISER, Role.BUREAU})
 
 
+def admin_allowed(user) -> bool:
+    """Who opens the admin at all: the superuser, whose back office it is, and the bureau's keeper of the
+    shared question bank (issue 14: a bureau account holding the bank's change permission). Organisers and
+    the bureau work in the site's own pages; the admin neither opens nor is linked for them."""
+    return bool(
+        user.is_authenticated and user.is_active and (user.is_superuser or user.has_perm("exams.change_question"))
+    )
+
+
 class RoleAccessMixin:
     """Organisers and the bureau see the back office; only organisers (and superusers) write."""
 

@@ -22,12 +22,18 @@ def session_workbook(*, session: Session) -> bytes:
         "签退时间",
         "在场分钟",
         "方式",
+        "手工标记时间",
+        "标记人",
+        "请假原因/标记说明",
         "可疑标记",
         "备注",
     ]
     body = []
     for row in rows:
         teacher, record = row["teacher"], row["record"]
+        # The latest hand change (prefetched with who made it): its own time, apart from a check-in time.
+        changes = sorted(record.changes.all(), key=lambda c: (c.changed_at, c.pk)) if record else []
+        last = changes[-1] if changes else None
         body.append(
             [
                 teacher.name,
@@ -39,6 +45,9 @@ def session_workbook(*, session: Session) -> bytes:
                 _time(record.checked_out_at) if record else "",
                 selectors.attended_minutes(record, session) if record else None,
                 record.get_method_display() if record else "",
+                _time(last.changed_at) if last else "",
+                last.changed_by.name if last and last.changed_by else "",
+                last.reason if last else "",
                 record.flag if record else "",
                 record.note if record else "",
             ]

@@ -132,7 +132,9 @@ def session_report(*, session: Session) -> list[dict]:
     """Every enrolled teacher (and any walk-in) with the record for this session, or absent."""
     records = {
         c.teacher_id: c
-        for c in CheckIn.objects.filter(session=session).select_related("teacher").prefetch_related("changes")
+        for c in CheckIn.objects.filter(session=session)
+        .select_related("teacher")
+        .prefetch_related("changes__changed_by")
     }
     teachers = (
         User.objects.filter(

@@ -255,7 +255,10 @@ def checkin_by_code(*, teacher: User, code: str, moment, **client) -> CheckinRes
 
 @transaction.atomic
 def attendance_mark(*, actor: User, session: Session, teacher: User, status: str, reason: str = "") -> CheckIn:
-    """An organiser sets a teacher's status by hand; every change is kept with who and when."""
+    """An organiser sets a teacher's status by hand; every change is kept with who, when and why.
+
+    The moment of marking is the change's time (AttendanceChange.changed_at), never a check-in time:
+    checked_in_at stays what a scan or code recorded, or empty for a teacher marked by hand."""
     if not programme_can_manage(user=actor, programme=session.programme):
         raise PermissionDenied("只有项目所属单位的组织者可以修改考勤。")
     if status not in Status.values:
@@ -270,7 +273,7 @@ def attendance_mark(*, actor: User, session: Session, teacher: User, status: str
     record, created = CheckIn.objects.select_for_update().get_or_create(
         session=session,
         teacher=teacher,
-        defaults={"status": status, "method": Method.MANUAL, "checked_in_at": now if status in ATTENDED else None},
+        defaults={"status": status, "method": Method.MANUAL, "checked_in_at": None},
     )
     previous = "" if created else record.status
     if not created:
@@ -278,8 +281,6 @@ def attendance_mark(*, actor: User, session: Session, teacher: User, status: str
             return record
         record.status = status
         record.method = Method.MANUAL if previous not in ATTENDED or status not in ATTENDED else record.method
-        if status in ATTENDED and not record.checked_in_at:
-            record.checked_in_at = now
         record.save()
     AttendanceChange.objects.create(
         checkin=record, changed_by=actor, changed_at=now, from_status=previous, to_status=status, reason=reason

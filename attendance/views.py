@@ -215,6 +215,53 @@ def sheet_view(request, pk: int):
 
 
 @login_required
+def rule_view(request, pk: int):
+    """The session's check-in rule, set through attendance_rule_set; back to the session with a message."""
+    from .forms import AttendanceRuleForm
+
+    session = _session_for(request, pk, manage=True)
+    rule = selectors.rule_for(session)
+    form = AttendanceRuleForm(request.POST or None, initial=AttendanceRuleForm.initial_from(rule))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.attendance_rule_set(actor=request.user, session=session, **form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in getattr(error, "message_dict", {None: error.messages}).items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"已保存“{session.title}”的签到规则。")
+            return redirect("attendance:session", pk=session.pk)
+    return render(request, "attendance/rule_form.html", {"session": session, "form": form})
+
+
+def _window_text(window) -> str:
+    opens, closes = timezone.localtime(window.opens), timezone.localtime(window.closes)
+    return f"{opens:%H:%M}–{closes:%H:%M} 有效"
+
+
+@login_required
+def sheet_pdf_view(request, pk: int):
+    """The sign-in sheet as a PDF to print: enrolled teachers with a signature column, the QR and the code."""
+    from .sheet_pdf import sign_in_sheet_pdf
+
+    session = _session_for(request, pk, manage=True)
+    url = request.build_absolute_uri(
+        reverse("attendance:scan", args=[tokens.make_token(session_id=session.pk, kind="sheet")])
+    )
+    rows = [row for row in selectors.session_report(session=session) if row["teacher"].is_teacher]
+    data = sign_in_sheet_pdf(
+        session=session,
+        rows=rows,
+        qr_url=url,
+        code=tokens.session_code(session.pk),
+        window=_window_text(selectors.window_for(session)),
+    )
+    return attachment(
+        data, filename=f"{session.programme.code}-签到单.pdf", content_type="application/pdf", inline=True
+    )
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def session_view(request, pk: int):
     """The session's attendance: counts, search, flags, and manual marking by the organiser."""

@@ -232,3 +232,33 @@ class PendingIssue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme_id}/{self.teacher_id}"
+
+
+class CertificateStyle(models.Model):
+    """What a certificate says of its issuer, per organising unit; the row without a unit is the bureau's
+    default. The seal is a PNG kept in the row (a few dozen KB), so no media storage is needed."""
+
+    unit = models.OneToOneField(
+        "accounts.OrganisingUnit",
+        verbose_name="组织单位",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="certificate_style",
+        help_text="留空为教育局的默认设置。",
+    )
+    issuer = models.CharField("颁发机关署名", max_length=100, help_text="证书右下方的署名，如“许昌市教育局”。")
+    signatory = models.CharField("签发人", max_length=50, blank=True, help_text="如“局长 某某某”；留空不打印。")
+    seal_png = models.BinaryField("公章图片（PNG）", null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "证书样式"
+        verbose_name_plural = "证书样式"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit"], condition=Q(unit__isnull=True), name="one_default_certificate_style"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit or '教育局默认'}：{self.issuer}"

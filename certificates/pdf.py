@@ -66,7 +66,9 @@ def draw_certificate(pdf: canvas.Canvas, certificate: Certificate, *, site: str 
     pdf.drawCentredString(width / 2, height - 120, "结 业 证 书")
     pdf.setFillColor(INK)
     pdf.setFont(FONT, 13)
-    pdf.drawRightString(width - 70, height - 70, f"编号：{certificate.serial}")
+    # A re-issued certificate says which version it is, as the verification page does.
+    version = f"（第{certificate.version}版）" if certificate.version > 1 else ""
+    pdf.drawRightString(width - 70, height - 70, f"编号：{certificate.serial}{version}")
 
     dates = _date(certificate.start_date)
     if certificate.end_date != certificate.start_date:
@@ -83,8 +85,22 @@ def draw_certificate(pdf: canvas.Canvas, certificate: Certificate, *, site: str 
         pdf.drawString(110, y, line)
         y -= 40
 
+    from .selectors import certificate_style_for
+
+    style = certificate_style_for(unit_id=certificate.programme.unit_id)
+    if style.seal_png:
+        # The red seal over the issuer's name, as on the bureau's paper certificates.
+        from reportlab.lib.utils import ImageReader
+
+        pdf.drawImage(
+            ImageReader(io.BytesIO(bytes(style.seal_png))), width - 250, 100, 120, 120, mask="auto",
+            preserveAspectRatio=True,
+        )  # fmt: skip
     pdf.setFont(FONT, 18)
-    pdf.drawRightString(width - 110, 150, settings.TRAINING_BUREAU_NAME)
+    pdf.drawRightString(width - 110, 150, style.issuer)
+    if style.signatory:
+        pdf.setFont(FONT, 13)
+        pdf.drawRightString(width - 110, 172, style.signatory)
     pdf.setFont(FONT, 13)
     pdf.drawRightString(width - 110, 126, f"组织单位：{certificate.unit_name}")
     pdf.drawRightString(width - 110, 104, f"颁发日期：{_date(certificate.issued_at)}")

@@ -5,7 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import Role, User
@@ -170,3 +170,14 @@ def jobs_with_progress(queryset: QuerySet[CertificateJob] | None = None) -> Quer
     `issued` (certificates the batch issued), one aggregate query, whichever worker ran which chunk."""
     queryset = CertificateJob.objects.all() if queryset is None else queryset
     return queryset.annotate(done=Coalesce(Sum("chunks__done"), 0), issued=Coalesce(Sum("chunks__issued"), 0))
+
+
+def certificate_style_for(*, unit_id: int | None):
+    """The unit's certificate style, else the bureau's default row, else the settings' bureau name —
+    one answer for the PDF and the settings page. Returns an unsaved style when none is stored."""
+    from django.conf import settings
+
+    from .models import CertificateStyle
+
+    styles = {style.unit_id: style for style in CertificateStyle.objects.filter(Q(unit_id=unit_id) | Q(unit=None))}
+    return styles.get(unit_id) or styles.get(None) or CertificateStyle(issuer=settings.TRAINING_BUREAU_NAME)

@@ -460,9 +460,52 @@ def completion_rule_set(*, actor: User | None, programme: Programme, **fields) -
     _check_manager(actor, programme)
     if unknown := set(fields) - RULE_FIELDS:
         raise ValidationError(f"未知字段：{', '.join(sorted(unknown))}")
+    ratio = fields.get("attendance_ratio")
+    if ratio is not None and not 0 < ratio <= 100:
+        raise ValidationError({"attendance_ratio": f"出勤率应为 1 到 100 之间的百分数，现在是 {ratio}。"})
     rule = selectors.rule_for(programme)
     for key, value in fields.items():
         setattr(rule, key, value)
     rule.full_clean()
     rule.save()
     return rule
+
+
+SEAL_MAX_BYTES = 512 * 1024
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@transaction.atomic
+def certificate_style_set(
+    *, actor: User, unit, issuer: str, signatory: str = "", seal_png: bytes | None = None, remove_seal: bool = False
+):
+    """Set the issuer wording, signatory and seal its certificates print, for the organiser's own unit
+    (the superuser: any unit, or the bureau's default with unit None). The seal must be a PNG image."""
+    from .models import CertificateStyle
+
+    if not (actor.is_superuser or (actor.is_organiser and unit is not None and unit.pk == actor.unit_id)):
+        raise PermissionDenied("只有本单位的组织者可以设置本单位的证书样式。")
+    issuer = (issuer or "").strip()
+    if not issuer:
+        raise ValidationError({"issuer": "请填写颁发机关署名，如“许昌市教育局”。"})
+    if seal_png is not None:
+        if len(seal_png) > SEAL_MAX_BYTES:
+            raise ValidationError({"seal": f"公章图片 {len(seal_png) // 1024} KB，超过 512 KB，请压缩后再上传。"})
+        if not seal_png.startswith(PNG_SIGNATURE):
+            raise ValidationError({"seal": "公章图片须为 PNG 格式（建议透明背景），请另存为 .png 后再上传。"})
+        try:
+            from PIL import Image
+
+            Image.open(io.BytesIO(seal_png)).verify()
+        except Exception as error:
+            raise ValidationError({"seal": "公章图片无法读取，文件可能已损坏，请重新导出 PNG。"}) from error
+    style, _ = CertificateStyle.objects.get_or_create(unit=unit, defaults={"issuer": issuer})
+    style.issuer = issuer
+    style.signatory = (signatory or "").strip()
+    if remove_seal:
+        style.seal_png = None
+    elif seal_png is not None:
+        style.seal_png = seal_png
+    style.full_clean()
+    style.save()
+    return style

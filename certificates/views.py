@@ -19,6 +19,7 @@ from training_site.client import client_address
 from training_site.site import site_url
 
 from . import exports, selectors, services
+from .forms import CertificateStyleForm, CompletionRuleForm
 from .models import Certificate, CertificateJob, CertificateStatus, JobKind
 from .pdf import certificate_filename, certificate_pdf
 
@@ -145,6 +146,59 @@ def programme_view(request, code: str):
             "can_manage": programme_can_manage(user=request.user, programme=programme),
             "jobs": selectors.jobs_with_progress(programme.certificate_jobs.all())[:5],
         },
+    )
+
+
+@login_required
+def rule_view(request, code: str):
+    """The programme's completion rule, set through completion_rule_set."""
+    programme = _managed(request, code)
+    if not programme_can_manage(user=request.user, programme=programme):
+        raise PermissionDenied("只有项目所属单位的组织者可以设置结业规则。")
+    rule = selectors.rule_for(programme)
+    form = CompletionRuleForm(request.POST or None, initial=CompletionRuleForm.initial_from(rule))
+    if request.method == "POST" and form.is_valid():
+        try:
+            rule = services.completion_rule_set(actor=request.user, programme=programme, **form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in getattr(error, "message_dict", {None: error.messages}).items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"已保存结业规则：{rule.describe()}。")
+            return redirect("certificates:programme", code=programme.code)
+    return render(request, "certificates/rule_form.html", {"programme": programme, "form": form})
+
+
+@login_required
+def style_view(request, code: str):
+    """The organising unit's certificate wording, signatory and seal (certificate_style_set)."""
+    programme = _managed(request, code)
+    if not programme_can_manage(user=request.user, programme=programme):
+        raise PermissionDenied("只有项目所属单位的组织者可以设置证书样式。")
+    style = selectors.certificate_style_for(unit_id=programme.unit_id)
+    initial = {"issuer": style.issuer, "signatory": style.signatory}
+    form = CertificateStyleForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["seal"]
+        try:
+            services.certificate_style_set(
+                actor=request.user,
+                unit=programme.unit,
+                issuer=form.cleaned_data["issuer"],
+                signatory=form.cleaned_data["signatory"],
+                seal_png=upload.read() if upload else None,
+                remove_seal=form.cleaned_data["remove_seal"],
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"已保存{programme.unit.name}的证书样式，此后生成的证书 PDF 按此打印。")
+            return redirect("certificates:programme", code=programme.code)
+    return render(
+        request,
+        "certificates/style_form.html",
+        {"programme": programme, "form": form, "has_seal": bool(style.seal_png), "is_default": style.unit_id is None},
     )
 
 

@@ -2,7 +2,8 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
+from django.http import HttpResponseRedirect
 from import_export.admin import ImportMixin
 
 from accounts.admin import RoleAccessMixin
@@ -64,6 +65,22 @@ class ProgrammeAdmin(RoleAccessMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser and (obj is None or not obj.enrolments.exists())
+
+    def save_related(self, request, form, formsets, change):
+        # The superuser's admin keeps programme_update's rule: every session within the programme's dates.
+        super().save_related(request, form, formsets, change)
+        programme = form.instance
+        outside = [s for s in programme.sessions.all() if not services.session_within(s, programme)]
+        if outside:
+            raise ValidationError(f"已有课次“{outside[0].title}”不在新的项目日期之内，请先调整课次。")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            with transaction.atomic():
+                return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            self.message_user(request, "；".join(error.messages) + "（未保存）", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_form(self, request, form, change):
         if request.user.is_organiser:

@@ -1,6 +1,11 @@
 from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.models import fields_for_model
+from django.utils import timezone
 
 from accounts.identity import normalise_id_number
+
+from .models import Programme, Session
 
 
 class AddTeacherForm(forms.Form):
@@ -8,3 +13,72 @@ class AddTeacherForm(forms.Form):
 
     def clean_id_number(self):
         return normalise_id_number(self.cleaned_data["id_number"])
+
+
+PROGRAMME_FORM_FIELDS = [
+    "code", "title", "level", "kind", "start_date", "end_date", "credit_hours", "capacity",
+    "self_enrol_open", "allow_walk_in", "audience", "description",
+]  # fmt: skip
+SESSION_FORM_FIELDS = ["title", "starts_at", "ends_at", "venue", "lecturer", "lecturer_title"]
+LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
+
+
+def apply_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal shown on the form: by field where the form has that field, above it otherwise."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class ProgrammeForm(forms.Form):
+    """The programme's own fields; the unit is the organiser's and the year follows the start date."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(
+            fields_for_model(
+                Programme,
+                fields=PROGRAMME_FORM_FIELDS,
+                widgets={
+                    "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                    "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                    "description": forms.Textarea(attrs={"rows": 3}),
+                },
+            )
+        )
+
+    @classmethod
+    def initial_from(cls, programme: Programme) -> dict:
+        return {name: getattr(programme, name) for name in PROGRAMME_FORM_FIELDS}
+
+
+class SessionForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_MINUTE)
+        self.fields.update(
+            fields_for_model(
+                Session,
+                fields=SESSION_FORM_FIELDS,
+                widgets={"starts_at": widget, "ends_at": widget},
+            )
+        )
+        for name in ("starts_at", "ends_at"):
+            self.fields[name].input_formats = [LOCAL_MINUTE, "%Y-%m-%d %H:%M"]
+
+    @classmethod
+    def initial_from(cls, session: Session) -> dict:
+        initial = {name: getattr(session, name) for name in SESSION_FORM_FIELDS}
+        initial["starts_at"] = timezone.localtime(session.starts_at)
+        initial["ends_at"] = timezone.localtime(session.ends_at)
+        return initial
+
+
+class ProgrammeCopyForm(forms.Form):
+    code = forms.CharField(label="新项目编号", max_length=32, help_text="如 FZ2022-0914；字母、数字和连字符。")
+    years = forms.IntegerField(label="推后年数", min_value=1, max_value=5, initial=1)
+
+    def clean_code(self):
+        return self.cleaned_data["code"].strip().upper()

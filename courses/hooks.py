@@ -30,3 +30,12 @@ TEACHER_HOME_STATUSES: list[object] = []
 def register_teacher_home_status(status) -> None:
     if status not in TEACHER_HOME_STATUSES:
         TEACHER_HOME_STATUSES.append(status)
+
+
+# Refusals to delete a session, from apps whose records hang off it (check-ins): function(session) -> str or "".
+SESSION_DELETE_GUARDS: list = []
+
+
+def register_session_delete_guard(guard) -> None:
+    if guard not in SESSION_DELETE_GUARDS:
+        SESSION_DELETE_GUARDS.append(guard)

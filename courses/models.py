@@ -42,6 +42,9 @@ class Programme(models.Model):
     audience = models.CharField("培训对象", max_length=200, blank=True)
     description = models.TextField("项目简介", blank=True)
     created_at = models.DateTimeField("创建时间", default=timezone.now, editable=False)
+    closed_at = models.DateTimeField(
+        "关闭时间", null=True, blank=True, editable=False, help_text="关闭（归档）后不再接受报名，项目列表默认不显示。"
+    )
 
     class Meta:
         verbose_name = "培训项目"

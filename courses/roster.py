@@ -284,7 +284,37 @@ def _hidden_rows_notice(numbers: list[int], sheet: str) -> str:
     )
 
 
+SUMMARY_WORDS = ("合计", "小计", "总计", "共计", "总人数")
+NOTE_STARTS = ("注：", "注:", "注 ", "备注", "说明", "填表说明", "制表", "审核人", "填表人", "联系人")
+
+
+def _summary_or_note(raw: tuple, columns: dict[str, int]) -> str:
+    """A 合计/小计 row or a footnote under the list, told apart from a teacher's row: its first text
+    cell is a total's word or begins like a note, and the ID column holds no ID number."""
+    texts = [_text(value).replace(" ", "").replace("\u3000", "") for value in raw if _text(value).strip()]
+    if not texts:
+        return ""
+    index = columns.get("id_number")
+    id_cell = raw[index] if index is not None and index < len(raw) else None
+    if isinstance(id_cell, str) and sum(ch.isdigit() for ch in id_cell) >= 15:
+        return ""
+    first = texts[0]
+    if any(first.startswith(word) for word in SUMMARY_WORDS):
+        return "合计/小计行"
+    if any(first.startswith(word.strip()) for word in NOTE_STARTS):
+        return "说明行"
+    return ""
+
+
+def _skipped_notice(skipped: list[tuple[int, str]]) -> str:
+    listed = "、".join(f"第{row}行（{kind}）" for row, kind in skipped[:HIDDEN_ROWS_SHOWN])
+    more = f"等 {len(skipped)} 行" if len(skipped) > HIDDEN_ROWS_SHOWN else ""
+    return f"{listed}{more}不是教师信息，已跳过，不会导入。"
+
+
 def _parse_roster(data: bytes, *, filename: str, sheet: str | None) -> RosterReport:
+    if not data:
+        raise WorkbookRefused("上传的文件是空的（0 字节），里面没有名单。请选择填好教师信息的 .xlsx 文件重新上传。")
     check_upload(data, filename=filename)
     sheet_rows = read_sheet(data, sheet=sheet, width_from=_header_width)
     header_index, columns = _find_header(sheet_rows.rows)
@@ -295,8 +325,13 @@ def _parse_roster(data: bytes, *, filename: str, sheet: str | None) -> RosterRep
     header_text = report.column_header
     seen_ids: dict[str, int] = {}
     seen_mobiles: dict[str, int] = {}
+    skipped: list[tuple[int, str]] = []
     for offset, raw in enumerate(sheet_rows.rows[header_index + 1 :], start=header_index + 2):
         if _blank(raw):
+            continue
+        kind = _summary_or_note(raw, columns)
+        if kind:
+            skipped.append((offset, kind))
             continue
         row = _parse_row(offset, raw, columns, header_text)
         if row is None:
@@ -328,6 +363,8 @@ def _parse_roster(data: bytes, *, filename: str, sheet: str | None) -> RosterRep
             f"工作表“{report.sheet}”第 {report.header_row} 行是表头，但表头下面没有教师数据"
             f"（以“{EXAMPLE_PREFIX}”开头的行不会导入）。请从第 {report.header_row + 1} 行起逐行填写教师信息后再上传。"
         )
+    if skipped:
+        report.notices.append(_skipped_notice(skipped))
     hidden = [row.row for row in report.rows if row.row in sheet_rows.hidden_rows]
     if hidden:
         report.notices.append(_hidden_rows_notice(hidden, report.sheet))
@@ -373,6 +410,7 @@ def _compare_with_database(report: RosterReport, programme: Programme, *, actor:
     ended = programme_ended_refusal(user=actor, programme=programme)
     active = Enrolment.objects.filter(programme=programme, status=EnrolmentStatus.ENROLLED).count()
     remaining = None if programme.capacity is None else programme.capacity - active
+    places_left = remaining
     for row in valid:
         values = row.values
         record = existing.get(values["id_number"])
@@ -412,7 +450,13 @@ def _compare_with_database(report: RosterReport, programme: Programme, *, actor:
         row.enrolment_pk = enrolment[0] if enrolment else None
         if remaining is not None:
             if remaining <= 0:
-                row.errors.append(("", f"超出项目名额（{programme.capacity}人），本行及以后的新学员无法报名。"))
+                row.errors.append(
+                    (
+                        report.column_header("name"),
+                        f"超出项目名额：名额 {programme.capacity} 人，导入前还剩 {max(places_left, 0)} 个名额，"
+                        f"已由本名单前面的新学员用完；第{row.row}行及以后的新学员无法报名。",
+                    )
+                )
                 continue
             remaining -= 1
         row.action = "new"
@@ -432,9 +476,19 @@ def roster_preview(
 
 @transaction.atomic
 def roster_commit(
-    *, actor: User, programme: Programme, data: bytes, filename: str = "", sheet: str | None = None, progress=None
+    *,
+    actor: User,
+    programme: Programme,
+    data: bytes,
+    filename: str = "",
+    sheet: str | None = None,
+    progress=None,
+    valid_rows_only: bool = False,
 ) -> RosterReport:
     """Import the whole file or nothing: the analysis is repeated under a lock on the programme.
+
+    valid_rows_only is the organiser's explicit choice on the preview (“先导入无误的 N 行”): the rows
+    without errors are written, the error rows are not, and the report says how many were left out.
 
     progress, if given, is called with a short Chinese line at each stage (the command prints them).
     """
@@ -445,7 +499,7 @@ def roster_commit(
         with gc_paused():
             report = parse_roster(data, filename=filename, sheet=sheet)
             _compare_with_database(report, programme, actor=actor)
-            if report.errors:
+            if report.errors and not valid_rows_only:
                 raise RosterHasErrors(report)
             if progress:
                 progress(f"已读取并检查 {len(report.rows)} 行，正在写入…")
@@ -502,14 +556,26 @@ def _apply(report: RosterReport, programme: Programme) -> None:
     )
 
 
+def _as_typed(value, is_id: bool):
+    """A cell as the organiser typed it. An ID number Excel stored as a number has lost its last digits:
+    it goes back as Excel showed it (4.11002E+17) and marked — never as 18 digits that look like an ID."""
+    if value is None:
+        return None
+    if is_id and isinstance(value, int | float) and not isinstance(value, bool):
+        shown = format(value, ".6G").replace("E+", "E+")
+        return f"{shown}【Excel 存成了数字，原号码已丢失，请重新录入】"
+    return _text(value)
+
+
 def error_rows_workbook(report: RosterReport) -> bytes:
     """The rows with errors as they were in the file, plus a reason column, to fix and re-import."""
     headers = [h or f"第{i + 1}列" for i, h in enumerate(report.headers)] + ["错误原因", "原行号"]
     width = len(report.headers)
+    id_index = report.columns.get("id_number")
     rows = []
     for row in report.error_rows:
         cells = list(row.raw[:width]) + [None] * (width - len(row.raw[:width]))
-        cells = [_text(value) if value is not None else None for value in cells]
+        cells = [_as_typed(value, index == id_index) for index, value in enumerate(cells)]
         reasons = "；".join(f"{column}：{message}" if column else message for column, message in row.errors)
         rows.append(cells + [reasons, row.row])
     id_header = report.column_header("id_number")

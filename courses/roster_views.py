@@ -76,7 +76,13 @@ def roster_upload_view(request, code: str):
         uploads = request.session.get(SESSION_KEY, {})
         uploads[token] = {"programme": programme.code, "name": upload.name, "sheet": sheet}
         request.session[SESSION_KEY] = uploads
-        context.update(report=report, summary=report.as_dict(), token=token, filename=upload.name)
+        context.update(
+            report=report,
+            summary=report.as_dict(),
+            token=token,
+            filename=upload.name,
+            valid_count=len(report.rows) - len(report.error_rows),
+        )
         return render(request, "courses/roster_preview.html", context)
     return render(request, "courses/roster_upload.html", context)
 
@@ -87,9 +93,15 @@ def roster_confirm_view(request, code: str):
     programme = _managed_programme(request, code)
     token = request.POST.get("token", "")
     data, info = _stored_upload(request, programme, token)
+    valid_only = request.POST.get("valid_only") == "1"
     try:
         report = roster_commit(
-            actor=request.user, programme=programme, data=data, filename=info["name"], sheet=info["sheet"]
+            actor=request.user,
+            programme=programme,
+            data=data,
+            filename=info["name"],
+            sheet=info["sheet"],
+            valid_rows_only=valid_only,
         )
     except RosterHasErrors as refused:
         messages.error(request, f"{refused}请下载错误行修改后重新上传。")
@@ -100,6 +112,7 @@ def roster_confirm_view(request, code: str):
                 "programme": programme,
                 "report": refused.report,
                 "summary": refused.report.as_dict(),
+                "valid_count": len(refused.report.rows) - len(refused.report.error_rows),
                 "token": token,
                 "filename": info["name"],
             },
@@ -111,7 +124,14 @@ def roster_confirm_view(request, code: str):
     default_storage.delete(f"{UPLOAD_DIR}/{token}.xlsx")
     request.session[SESSION_KEY] = {k: v for k, v in request.session.get(SESSION_KEY, {}).items() if k != token}
     summary = report.as_dict()
-    if summary["new"] or summary["updated"]:
+    left_out = len(report.error_rows)
+    if valid_only and left_out:
+        messages.warning(
+            request,
+            f"已导入无误的行：新增 {summary['new']} 人，更新 {summary['updated']} 人，未变 {summary['unchanged']} 人。"
+            f"有错误的 {left_out} 行没有导入：请在项目的名单中核对，改好这些行后再上传（只含这些行或完整名单均可，已导入的不会重复）。",
+        )
+    elif summary["new"] or summary["updated"]:
         messages.success(
             request,
             f"导入完成：新增 {summary['new']} 人，更新 {summary['updated']} 人，未变 {summary['unchanged']} 人。",

@@ -1,5 +1,6 @@
 """Writes of programmes, sessions and enrolments. Each validates, checks authority and is atomic."""
 
+import datetime
 import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -39,6 +40,13 @@ def _save(instance, *, unique_message: dict | str) -> None:
         raise ValidationError(unique_message) from error
 
 
+def _refuse_taken_code(programme: Programme) -> None:
+    """Said before full_clean, whose own uniqueness message names no remedy."""
+    code = (programme.code or "").strip().upper()
+    if code and Programme.objects.filter(code=code).exclude(pk=programme.pk).exists():
+        raise ValidationError({"code": f"项目编号 {code} 已存在，请换一个。"})
+
+
 @transaction.atomic
 def programme_create(*, actor: User, **fields) -> Programme:
     """A new programme; an organiser's is always in the organiser's own unit."""
@@ -52,6 +60,7 @@ def programme_create(*, actor: User, **fields) -> Programme:
     if fields.get("start_date") and not fields.get("year"):
         fields["year"] = fields["start_date"].year
     programme = Programme(**fields)
+    _refuse_taken_code(programme)
     _save(programme, unique_message={"code": f"项目编号 {programme.code} 已存在，请换一个。"})
     return programme
 
@@ -64,13 +73,83 @@ def programme_update(*, actor: User, programme: Programme, **fields) -> Programm
         raise ValidationError(f"未知字段：{', '.join(sorted(unknown))}")
     if actor.is_organiser and "unit" in fields and fields["unit"] != actor.unit:
         raise PermissionDenied("不能把项目转给其他单位。")
+    if fields.get("start_date") and "year" not in fields:
+        fields["year"] = fields["start_date"].year  # the year follows the dates
     for key, value in fields.items():
         setattr(programme, key, value)
+    _refuse_taken_code(programme)
     _save(programme, unique_message={"code": f"项目编号 {programme.code} 已存在，请换一个。"})
     outside = [s for s in programme.sessions.all() if not _session_within(s, programme)]
     if outside:
         raise ValidationError({"start_date": f"已有课次“{outside[0].title}”不在新的项目日期之内，请先调整课次。"})
     return programme
+
+
+def _shift_years(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February into a common year
+        return day.replace(year=day.year + years, day=28)
+
+
+def _shift_moment(moment: datetime.datetime, years: int) -> datetime.datetime:
+    local = timezone.localtime(moment)
+    return timezone.make_aware(datetime.datetime.combine(_shift_years(local.date(), years), local.time()))
+
+
+@transaction.atomic
+def programme_copy(*, actor: User, programme: Programme, code: str, years: int = 1) -> Programme:
+    """A new edition of a programme, `years` later: the same settings and sessions at the same
+    Beijing times of day, no enrolments. The copy stays closed to self-enrolment until the
+    organiser opens it, so nobody enrols in an edition whose details are still being set."""
+    _require_manager(actor=actor, programme=programme)
+    fields = {name: getattr(programme, name) for name in PROGRAMME_FIELDS - {"code", "year", "self_enrol_open"}}
+    fields.update(
+        code=code,
+        start_date=_shift_years(programme.start_date, years),
+        end_date=_shift_years(programme.end_date, years),
+        self_enrol_open=False,
+    )
+    copy = programme_create(actor=actor, **fields)
+    for session in programme.sessions.all():
+        session_create(
+            actor=actor,
+            programme=copy,
+            title=session.title,
+            starts_at=_shift_moment(session.starts_at, years),
+            ends_at=_shift_moment(session.ends_at, years),
+            venue=session.venue,
+            lecturer=session.lecturer,
+            lecturer_title=session.lecturer_title,
+        )
+    audit.info("programme %s copied to %s by user %s", programme.pk, copy.pk, actor.pk)
+    return copy
+
+
+@transaction.atomic
+def programme_close(*, actor: User, programme: Programme) -> Programme:
+    """Close (archive) a programme: no more self-enrolment or walk-ins; its records stay as they are."""
+    _require_manager(actor=actor, programme=programme)
+    if programme.closed_at is not None:
+        raise ValidationError(f"“{programme.title}”已于 {timezone.localtime(programme.closed_at):%Y-%m-%d} 关闭。")
+    programme.closed_at = timezone.now()
+    programme.self_enrol_open = False
+    programme.allow_walk_in = False
+    programme.save(update_fields=["closed_at", "self_enrol_open", "allow_walk_in"])
+    return programme
+
+
+@transaction.atomic
+def programme_reopen(*, actor: User, programme: Programme) -> Programme:
+    _require_manager(actor=actor, programme=programme)
+    programme.closed_at = None
+    programme.save(update_fields=["closed_at"])
+    return programme
+
+
+def session_within(session: Session, programme: Programme) -> bool:
+    """Whether the session's Beijing dates lie within the programme's dates."""
+    return _session_within(session, programme)
 
 
 def _session_within(session: Session, programme: Programme) -> bool:
@@ -105,6 +184,12 @@ def session_update(*, actor: User, session: Session, **fields) -> Session:
 @transaction.atomic
 def session_delete(*, actor: User, session: Session) -> None:
     _require_manager(actor=actor, programme=session.programme)
+    from .hooks import SESSION_DELETE_GUARDS
+
+    for guard in SESSION_DELETE_GUARDS:
+        refusal = guard(session)
+        if refusal:
+            raise ValidationError(refusal)
     session.delete()
 
 

@@ -105,12 +105,16 @@ def manage_list_view(request):
     year = request.GET.get("year", "")
     if year.isdigit():
         queryset = queryset.filter(year=int(year))
+    show_closed = request.GET.get("closed") == "1"
+    if not show_closed:
+        queryset = queryset.filter(closed_at__isnull=True)
     return render(
         request,
         "courses/manage_list.html",
         {
             "programmes": queryset.order_by("-start_date", "code"),
             "year": year,
+            "show_closed": show_closed,
             "read_only": not request.user.is_organiser,
         },
     )

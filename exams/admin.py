@@ -462,6 +462,17 @@ class QuizForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["laws"].choices = [(law.name, law.title) for law in Law.objects.all()]
 
+    def _post_clean(self):
+        # The superuser's admin asks the bank what quiz_create and quiz_update ask (one rule, in services).
+        super()._post_clean()
+        if not self.errors:
+            from .services import _check_bank
+
+            try:
+                _check_bank(self.instance)
+            except ValidationError as error:
+                self._update_errors(error)
+
 
 @admin.register(Quiz)
 class QuizAdmin(ProgrammeScopedAdmin):

@@ -144,6 +144,9 @@ class Quiz(models.Model):
     multiple_rule = models.CharField(
         "多选计分", max_length=16, choices=MultipleRule.choices, default=MultipleRule.ALL_OR_NOTHING
     )
+    withdrawn_at = models.DateTimeField(
+        "停用时间", null=True, blank=True, editable=False, help_text="停用的测试不再开放作答，也不计入结业要求。"
+    )
 
     class Meta:
         verbose_name = "测试"

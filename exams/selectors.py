@@ -10,7 +10,17 @@ from accounts.models import User
 from courses.models import Enrolment, EnrolmentStatus, Programme
 from courses.selectors import programmes_visible_to
 
-from .models import Attempt, AttemptQuestion, AttemptStatus, Option, QuestionKind, Quiz, ReviewPolicy, ScorePolicy
+from .models import (
+    Attempt,
+    AttemptQuestion,
+    AttemptStatus,
+    Option,
+    Question,
+    QuestionKind,
+    Quiz,
+    ReviewPolicy,
+    ScorePolicy,
+)
 
 GRADED = (AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED)
 
@@ -20,7 +30,8 @@ def quizzes_for_teacher(*, teacher: User) -> QuerySet[Quiz]:
     programmes = Enrolment.objects.filter(teacher=teacher, status=EnrolmentStatus.ENROLLED).values("programme_id")
     mine = Q(attempts__teacher=teacher)
     return (
-        Quiz.objects.filter(programme_id__in=programmes)
+        counting_quizzes()
+        .filter(programme_id__in=programmes)
         .select_related("programme")
         .annotate(
             used=Count("attempts", filter=mine),
@@ -98,19 +109,27 @@ def quiz_passed(*, quiz: Quiz, teacher: User) -> bool:
     return counting_attempts().filter(quiz=quiz, teacher=teacher, passed=True).exists()
 
 
+def counting_quizzes() -> QuerySet[Quiz]:
+    """The quizzes that count — for teachers, completion and the dashboard: every quiz not withdrawn (停用).
+    One rule: a withdrawn quiz keeps its attempts for the record and counts nowhere."""
+    return Quiz.objects.filter(withdrawn_at__isnull=True)
+
+
 def programme_quizzes_passed() -> ExpressionWrapper:
     """For a row with `programme` and `teacher` (an enrolment, a dashboard fact): whether the
     programme has quizzes and the teacher's counting attempt passed in every one of them — what
     completion asks of the quizzes, as one SQL expression."""
-    quizzes = Quiz.objects.filter(programme=OuterRef("programme"))
+    quizzes = counting_quizzes().filter(programme=OuterRef("programme"))
     passed = counting_attempts().filter(quiz=OuterRef("pk"), teacher=OuterRef(OuterRef("teacher")), passed=True)
     return ExpressionWrapper(
         Q(Exists(quizzes)) & ~Q(Exists(quizzes.filter(~Exists(passed)))), output_field=BooleanField()
     )
 
 
-def programme_quizzes(*, programme: Programme) -> QuerySet[Quiz]:
-    return Quiz.objects.filter(programme=programme).order_by("opens_at", "id")
+def programme_quizzes(*, programme: Programme, include_withdrawn: bool = False) -> QuerySet[Quiz]:
+    """The programme's quizzes that count (what completion asks); the organiser's list adds the withdrawn."""
+    quizzes = Quiz.objects.all() if include_withdrawn else counting_quizzes()
+    return quizzes.filter(programme=programme).order_by("opens_at", "id")
 
 
 def results_table(*, quiz: Quiz) -> list[dict]:
@@ -168,10 +187,10 @@ def item_analysis(*, quiz: Quiz) -> list[dict]:
     """Per question code over graded attempts, whichever versions were given: how many saw it, percent fully
     correct, the most chosen wrong option; the stem shown is the latest version's."""
     items = AttemptQuestion.objects.filter(attempt__quiz=quiz, attempt__status__in=GRADED).values_list(
-        "question__code", "question__version", "question__stem", "selected", "points"
+        "question__code", "question__version", "question__stem", "selected", "points", "question_id"
     )
     stats: dict[str, dict] = {}
-    for code, version, stem, selected, points in items:
+    for code, version, stem, selected, points, question_id in items:
         entry = stats.setdefault(
             code,
             {
@@ -182,6 +201,8 @@ def item_analysis(*, quiz: Quiz) -> list[dict]:
                 "n": 0,
                 "correct": 0,
                 "chosen": Counter(),
+                "missed": Counter(),
+                "wrong_answers": [],
             },
         )
         if version > entry["version"]:
@@ -190,14 +211,31 @@ def item_analysis(*, quiz: Quiz) -> list[dict]:
         entry["n"] += 1
         if points is not None and points >= Decimal(1):
             entry["correct"] += 1
+        else:
+            entry["wrong_answers"].append((question_id, set(selected or [])))
         entry["chosen"].update(selected or [])
-    wrong = dict(Option.objects.filter(question__code__in=list(stats), is_correct=False).values_list("pk", "text"))
+    options = Option.objects.filter(question__code__in=list(stats)).values_list(
+        "pk", "text", "is_correct", "question_id"
+    )
+    wrong = {pk: text for pk, text, is_correct, _q in options if not is_correct}
+    correct_of: dict[int, list[tuple[int, str]]] = {}
+    for pk, text, is_correct, question_id in options:
+        if is_correct:
+            correct_of.setdefault(question_id, []).append((pk, text))
     result = []
     for entry in stats.values():
         wrong_counts: Counter = Counter()
         for pk, count in entry["chosen"].items():
             if pk in wrong:
-                wrong_counts[wrong[pk]] += count
+                wrong_counts[f"错选“{wrong[pk]}”"] += count
+        # A multiple-choice answer is wrong as often by leaving out a correct option as by ticking a
+        # wrong one: the most common mistake is named either way (漏选 / 错选), for every kind of question.
+        for question_id, selected in entry["wrong_answers"]:
+            correct = correct_of.get(question_id, [])
+            if len(correct) > 1 and selected:
+                for pk, text in correct:
+                    if pk not in selected:
+                        wrong_counts[f"漏选“{text}”"] += 1
         top = wrong_counts.most_common(1)
         result.append(
             {
@@ -266,3 +304,18 @@ def attempt_items(*, attempt: Attempt, with_key: bool = False) -> list[dict]:
                 option["correct"] = options[option["id"]].is_correct
         result.append(entry)
     return result
+
+
+def bank_counts_by_law() -> dict[str, dict[str, int]]:
+    """law name → kind → questions a draw may use (current, active versions), for the quiz set-up page to
+    show beside each count what the ticked laws hold."""
+    rows = (
+        Question.objects.filter(is_active=True, is_current=True)
+        .values("law", "kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    table: dict[str, dict[str, int]] = {}
+    for row in rows:
+        table.setdefault(row["law"], {})[row["kind"]] = row["n"]
+    return table

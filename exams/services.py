@@ -289,6 +289,38 @@ def quiz_update(*, actor: User, quiz: Quiz, **fields) -> Quiz:
     return quiz
 
 
+@transaction.atomic
+def quiz_delete(*, actor: User, quiz: Quiz) -> None:
+    """Delete a quiz nobody has attempted; one with attempts is withdrawn instead (its records stay)."""
+    _require_manager(actor, quiz.programme)
+    attempts = Attempt.objects.filter(quiz=quiz).count()
+    if attempts:
+        raise ValidationError(
+            f"测试“{quiz.title}”已有 {attempts} 次作答记录，不能删除；如不再使用，请停用（停用后不计入结业要求）。"
+        )
+    quiz.delete()
+
+
+@transaction.atomic
+def quiz_withdraw(*, actor: User, quiz: Quiz) -> Quiz:
+    """Withdraw (停用) a quiz: closed to teachers and no longer asked by completion; its attempts stay.
+    The quiz's save refreshes the dashboard's facts of its programme (reports.receivers)."""
+    _require_manager(actor, quiz.programme)
+    if quiz.withdrawn_at is not None:
+        raise ValidationError(f"测试“{quiz.title}”已停用。")
+    quiz.withdrawn_at = timezone.now()
+    quiz.save(update_fields=["withdrawn_at"])
+    return quiz
+
+
+@transaction.atomic
+def quiz_reinstate(*, actor: User, quiz: Quiz) -> Quiz:
+    _require_manager(actor, quiz.programme)
+    quiz.withdrawn_at = None
+    quiz.save(update_fields=["withdrawn_at"])
+    return quiz
+
+
 def _pool(rule: DrawRule):
     """The questions a rule may draw: current versions, switched on, of its kind, laws and difficulty."""
     questions = Question.objects.filter(is_active=True, is_current=True, kind=rule.kind)
@@ -400,6 +432,8 @@ def attempt_start(*, quiz: Quiz, teacher: User, now=None) -> Attempt:
     now = now or timezone.now()
     if not teacher.is_teacher or not _enrolled(quiz, teacher):
         raise QuizRefused("您没有报名该培训项目，不能参加这个测试。", status=403)
+    if quiz.withdrawn_at is not None:
+        raise QuizRefused("该测试已被组织者停用，无需作答。", status=403)
     attempts_grade_expired(now=now, quiz=quiz, teacher=teacher)
     open_attempt = Attempt.objects.filter(quiz=quiz, teacher=teacher, status=AttemptStatus.OPEN).first()
     if open_attempt:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import setup_views, views
 
 app_name = "exams"
 
@@ -15,4 +15,8 @@ urlpatterns = [
     path("exams/attempts/<int:pk>/submit/", views.attempt_submit_view, name="submit"),
     path("exams/attempts/<int:pk>/result/", views.attempt_result_view, name="result"),
     path("exams/programmes/<str:code>/", views.programme_quizzes_view, name="programme"),
+    path("exams/programmes/<str:code>/new/", setup_views.quiz_create_view, name="quiz_create"),
+    path("exams/quizzes/<int:pk>/edit/", setup_views.quiz_edit_view, name="quiz_edit"),
+    path("exams/quizzes/<int:pk>/delete/", setup_views.quiz_delete_view, name="quiz_delete"),
+    path("exams/quizzes/<int:pk>/withdraw/", setup_views.quiz_withdraw_view, name="quiz_withdraw"),
 ]

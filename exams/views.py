@@ -1,9 +1,11 @@
 """Teacher pages (quizzes, attempt with autosave, result and review) and organiser results."""
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,6 +17,8 @@ from courses.selectors import programme_can_manage, programmes_visible_to
 
 from . import exports, selectors, services
 from .models import Attempt, Quiz
+
+RESULTS_PER_PAGE = 100
 
 
 def _refused(request, error: services.QuizRefused):
@@ -170,12 +174,33 @@ def results_view(request, pk: int):
     quiz = _staff_quiz(request, pk)
     services.attempts_grade_expired(quiz=quiz)
     rows = selectors.results_table(quiz=quiz)
+    school = request.GET.get("school", "").strip()
+    result = request.GET.get("result", "")
+    shown = [
+        row
+        for row in rows
+        if (not school or row["teacher"].school == school)
+        and (
+            not result
+            or (result == "passed" and row["passed"])
+            or (result == "failed" and row["attempt"] and not row["passed"])
+            or (result == "absent" and not row["attempt"])
+        )
+    ]
+    page = Paginator(shown, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = urlencode({key: value for key, value in (("school", school), ("result", result)) if value})
     return render(
         request,
         "exams/results.html",
         {
             "quiz": quiz,
-            "rows": rows[:500],
+            "rows": page,
+            "page": page,
+            "shown_count": len(shown),
+            "schools": sorted({row["teacher"].school for row in rows if row["teacher"].school}),
+            "school": school,
+            "result": result,
+            "query": query,
             "stats": selectors.quiz_statistics(quiz=quiz, rows=rows),
             "items": selectors.item_analysis(quiz=quiz),
             "can_manage": programme_can_manage(user=request.user, programme=quiz.programme),
@@ -200,7 +225,7 @@ def programme_quizzes_view(request, code: str):
         "exams/programme.html",
         {
             "programme": programme,
-            "quizzes": selectors.programme_quizzes(programme=programme),
+            "quizzes": selectors.programme_quizzes(programme=programme, include_withdrawn=True),
             "can_manage": programme_can_manage(user=request.user, programme=programme),
         },
     )

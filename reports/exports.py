@@ -1,10 +1,29 @@
 """The dashboard as .xlsx."""
 
+from accounts.identity import mask_id_number
 from common.excel import build_workbook
 
+from .selectors import missing_from_fact
 
-def summary_workbook(*, data: dict) -> bytes:
-    """The dashboard as .xlsx, one sheet per breakdown."""
+
+def follow_up_rows(facts) -> list[list]:
+    """未结业学员: each enrolled teacher without a valid certificate, masked ID, and what is missing."""
+    return [
+        [
+            fact.district,
+            fact.school,
+            fact.teacher.name,
+            mask_id_number(fact.teacher.id_number),
+            fact.programme.code,
+            fact.programme.title,
+            missing_from_fact(fact),
+        ]
+        for fact in facts.iterator(chunk_size=2000)
+    ]
+
+
+def summary_workbook(*, data: dict, follow_up=None) -> bytes:
+    """The dashboard as .xlsx, one sheet per breakdown, and the follow-up sheet when its facts are given."""
 
     def rows(items, keys):
         return [
@@ -46,4 +65,16 @@ def summary_workbook(*, data: dict) -> bytes:
                 [[f"{t['month']}月", t["enrolments"], t["certificates"]] for t in data["trend"]],
             ),
         ]
+        + (
+            [
+                (
+                    "未结业学员",
+                    ["区县", "学校/单位", "姓名", "身份证号", "项目编号", "项目名称", "还差"],
+                    follow_up_rows(follow_up),
+                )
+            ]
+            if follow_up is not None
+            else []
+        ),
+        text_columns=["身份证号"],
     )

@@ -17,8 +17,8 @@ from attendance.selectors import ATTENDED
 from certificates.models import Certificate, CertificateStatus
 from common.bulk import id_chunks, in_clause
 from courses.models import Enrolment, EnrolmentStatus, Programme, Session
-from exams.models import Attempt, Quiz
-from exams.selectors import GRADED, programme_quizzes_passed
+from exams.models import Attempt
+from exams.selectors import GRADED, counting_quizzes, programme_quizzes_passed
 
 from .models import EnrolmentFact
 
@@ -47,7 +47,12 @@ def _attended_count():
 
 
 def _graded():
-    return Attempt.objects.filter(quiz__programme=OuterRef("programme"), teacher=OuterRef("teacher"), status__in=GRADED)
+    return Attempt.objects.filter(
+        quiz__programme=OuterRef("programme"),
+        quiz__withdrawn_at__isnull=True,
+        teacher=OuterRef("teacher"),
+        status__in=GRADED,
+    )
 
 
 def _source(enrolments: QuerySet[Enrolment]):
@@ -67,7 +72,7 @@ def _source(enrolments: QuerySet[Enrolment]):
             certificate_issued=Subquery(valid.values("issued_at")[:1]),
             n_sessions=Coalesce(Subquery(sessions, output_field=IntegerField()), 0),
             n_attended=_attended_count(),
-            quiz_exists=Exists(Quiz.objects.filter(programme=OuterRef("programme"))),
+            quiz_exists=Exists(counting_quizzes().filter(programme=OuterRef("programme"))),
             quiz_taken=Exists(graded),
             quiz_passed=programme_quizzes_passed(),
         )
@@ -274,7 +279,7 @@ def facts_add_new(*, programme_id: int, teacher_ids: list[int], created_teacher_
     """
     params = [
         programme.year, programme.level, programme.start_date.month, False, programme.sessions.count(),
-        Quiz.objects.filter(programme=programme).exists(), False, False, True, True,
+        counting_quizzes().filter(programme=programme).exists(), False, False, True, True,
         programme.pk, EnrolmentStatus.ENROLLED, Role.TEACHER,
     ]  # fmt: skip
     with connection.cursor() as cursor:

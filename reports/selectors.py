@@ -201,7 +201,10 @@ def _attendance_rate(user: User, f: ReportFilter, enrolments: QuerySet[Enrolment
 
 def _quiz_pass_rate(user: User, f: ReportFilter, enrolments: QuerySet[Enrolment]) -> float:
     graded = Attempt.objects.filter(
-        quiz__programme=OuterRef("programme"), teacher=OuterRef("teacher"), status__in=GRADED
+        quiz__programme=OuterRef("programme"),
+        quiz__withdrawn_at__isnull=True,
+        teacher=OuterRef("teacher"),
+        status__in=GRADED,
     )
     row = enrolments.annotate(took_quiz=Exists(graded), passed_quiz=programme_quizzes_passed()).aggregate(
         took=Count("pk", filter=Q(took_quiz=True)), passed=Count("pk", filter=Q(passed_quiz=True))

@@ -52,5 +52,8 @@ def dashboard_view(request):
 @login_required
 def dashboard_export_view(request):
     f = selectors.report_filter(request.user, request.GET)
-    data = exports.summary_workbook(data=selectors.summary(user=request.user, f=f))
+    data = exports.summary_workbook(
+        data=selectors.summary(user=request.user, f=f),
+        follow_up=selectors.progress_list(user=request.user, f=f, only_not_completed=True),
+    )
     return attachment(data, filename=f"{f.year}年培训完成情况.xlsx")

@@ -9,3 +9,9 @@ document.addEventListener("submit", function (event) {
   var bar = form.querySelector(".busy");
   if (bar) bar.hidden = false;
 });
+
+// Buttons and links marked data-confirm ask before they act (closing a programme, revoking a certificate).
+document.addEventListener("click", function (event) {
+  var target = event.target.closest ? event.target.closest("[data-confirm]") : null;
+  if (target && !window.confirm(target.getAttribute("data-confirm"))) event.preventDefault();
+});

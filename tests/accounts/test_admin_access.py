@@ -56,29 +56,21 @@ def test_only_the_superuser_resets_to_first_sign_in_and_it_is_logged(client, org
     assert teacher.id_number not in caplog.text
 
 
-def test_bureau_reads_no_full_id_number_or_mobile_anywhere_in_the_admin(client, organiser, programme, bureau):
-    """Attack 3: every admin page the bureau can open, lists and change views alike."""
+def test_bureau_opens_no_admin_page_at_all(client, organiser, programme, bureau):
+    """Attack 3, closed at the door since issue 15: the bureau reads its reports in the site's pages."""
     teacher = make_teacher(name="王永浩", mobile="13912345678")
     enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")
     _signed_in(client, bureau)
-    assert client.get(reverse("admin:accounts_user_changelist")).status_code == 403
-    assert client.get(reverse("admin:accounts_user_change", args=[teacher.pk])).status_code == 403
-    index = client.get(reverse("admin:index"))
-    assert index.status_code == 200
-    opened = 0
-    for app in index.context["app_list"]:
-        for model in app["models"]:
-            page = client.get(model["admin_url"])
-            pages = [page]
-            for pk in (
-                page.context["cl"].result_list.values_list("pk", flat=True)[:5] if page.status_code == 200 else []
-            ):
-                pages.append(client.get(f"{model['admin_url']}{pk}/change/"))
-            for shown in pages:
-                opened += 1
-                html = shown.content.decode()
-                assert teacher.id_number not in html and teacher.mobile not in html, model["admin_url"]
-    assert opened > 5
+    for url in (
+        reverse("admin:index"),
+        reverse("admin:accounts_user_changelist"),
+        reverse("admin:accounts_user_change", args=[teacher.pk]),
+        reverse("admin:courses_enrolment_changelist"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        html = response.content.decode()
+        assert teacher.id_number not in html and teacher.mobile not in html
 
 
 def test_organiser_cannot_change_the_shared_banks_answer_keys(client, organiser):
@@ -88,8 +80,7 @@ def test_organiser_cannot_change_the_shared_banks_answer_keys(client, organiser)
     correct = question.options.get(is_correct=True)
     url = reverse("admin:exams_question_change", args=[question.pk])
     _signed_in(client, organiser)
-    page = client.get(url)
-    assert page.status_code == 200 and 'name="options-0-is_correct"' not in page.content.decode()
+    assert client.get(url).status_code == 403
     assert client.post(url, {"stem": question.stem}).status_code == 403
     assert client.get(reverse("admin:exams_question_add")).status_code == 403
     assert Option.objects.get(pk=correct.pk).is_correct

@@ -1,6 +1,6 @@
 """The four journeys end to end in Chromium, as one story, with the logs inspected for ID numbers.
 
-1. An organiser creates a programme with two sessions and a quiz in the back office, imports a roster
+1. An organiser creates a programme with two sessions and a quiz in the site's pages, imports a roster
    from .xlsx and opens the projector page.
 2. A teacher on a 360x740 phone signs in for the first time from the QR, sets a password, checks in to
    both sessions, passes the quiz and downloads the certificate.
@@ -32,6 +32,32 @@ def sign_in(page, base, username, password=PASSWORD):
     page.click("main button[type=submit]")
 
 
+def create_programme_in_pages(page, base, *, code, title, now, days=1):
+    """新建培训项目 on the organiser's page: no year asked, back on the programme's page with a message."""
+    page.goto(f"{base}/manage/programmes/")
+    page.click("a:has-text('新建培训项目')")
+    page.fill("#id_code", code)
+    page.fill("#id_title", title)
+    page.select_option("#id_level", "municipal")
+    page.select_option("#id_kind", "lecture")
+    page.fill("#id_start_date", now.date().isoformat())
+    page.fill("#id_end_date", (now.date() + datetime.timedelta(days=days)).isoformat())
+    page.fill("#id_credit_hours", "3")
+    page.click("button:has-text('保存')")
+    page.wait_for_selector("text=已创建培训项目")
+
+
+def add_session(page, base, code, title, start, end):
+    page.goto(f"{base}/manage/programmes/{code}/")
+    page.click("a:has-text('添加课次')")
+    page.fill("#id_title", title)
+    page.fill("#id_starts_at", start.strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#id_ends_at", end.strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#id_lecturer", "王永浩")
+    page.click("button:has-text('保存课次')")
+    page.wait_for_selector(f"text=已添加课次“{title}”")
+
+
 def test_four_journeys(live_server, browser, phone, settings, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     settings.SITE_URL = live_server.url
@@ -44,45 +70,25 @@ def test_four_journeys(live_server, browser, phone, settings, tmp_path, caplog):
     second_start = now + datetime.timedelta(minutes=10)
     teacher_id, teacher_mobile = valid_id_number(555, region="411081"), "13966667777"
 
-    # 1. The organiser's back office: programme with two sessions, a quiz, the roster, the projector.
+    # 1. The organiser's pages: programme with two sessions, a quiz, the roster, the projector.
     desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     sign_in(desk, base, organiser.username)
-    desk.goto(f"{base}/admin/courses/programme/add/")
-    desk.fill("#id_code", "FZ-E2E-01")
-    desk.fill("#id_title", "法治政府建设专题培训讲座（端到端）")
-    desk.select_option("#id_level", "municipal")
-    desk.select_option("#id_kind", "lecture")
-    desk.fill("#id_year", str(now.year))
-    desk.fill("#id_start_date", now.date().isoformat())
-    desk.fill("#id_end_date", (now.date() + datetime.timedelta(days=1)).isoformat())
-    desk.fill("#id_credit_hours", "3")
-    for index, (title, start) in enumerate((("第一讲", first_start), ("第二讲", second_start))):
-        if index:
-            desk.click(".add-row a")
-        end = start + datetime.timedelta(hours=1)
-        desk.fill(f"#id_sessions-{index}-title", title)
-        desk.fill(f"#id_sessions-{index}-starts_at_0", start.date().isoformat())
-        desk.fill(f"#id_sessions-{index}-starts_at_1", start.strftime("%H:%M:%S"))
-        desk.fill(f"#id_sessions-{index}-ends_at_0", end.date().isoformat())
-        desk.fill(f"#id_sessions-{index}-ends_at_1", end.strftime("%H:%M:%S"))
-        desk.fill(f"#id_sessions-{index}-lecturer", "王永浩")
-    desk.click("input[name=_save]")
-    desk.wait_for_selector(".messagelist")
+    desk.on("dialog", lambda dialog: dialog.accept())
+    create_programme_in_pages(desk, base, code="FZ-E2E-01", title="法治政府建设专题培训讲座（端到端）", now=now)
+    for title, start in (("第一讲", first_start), ("第二讲", second_start)):
+        add_session(desk, base, "FZ-E2E-01", title, start, start + datetime.timedelta(hours=1))
     programme = Programme.objects.get(code="FZ-E2E-01")
     assert programme.unit == organiser.unit and programme.sessions.count() == 2
 
-    desk.goto(f"{base}/admin/exams/quiz/add/")
-    desk.select_option("#id_programme", str(programme.pk))
+    desk.goto(f"{base}/exams/programmes/{programme.code}/new/")
     desk.fill("#id_title", "课后法治知识测试")
     for field, value in (("single_count", "2"), ("multiple_count", "1"), ("truefalse_count", "1")):
         desk.fill(f"#id_{field}", value)
     opens, closes = now - datetime.timedelta(minutes=1), now + datetime.timedelta(days=1)
-    desk.fill("#id_opens_at_0", opens.date().isoformat())
-    desk.fill("#id_opens_at_1", opens.strftime("%H:%M:%S"))
-    desk.fill("#id_closes_at_0", closes.date().isoformat())
-    desk.fill("#id_closes_at_1", closes.strftime("%H:%M:%S"))
-    desk.click("input[name=_save]")
-    desk.wait_for_selector(".messagelist")
+    desk.fill("#id_opens_at", opens.strftime("%Y-%m-%dT%H:%M"))
+    desk.fill("#id_closes_at", closes.strftime("%Y-%m-%dT%H:%M"))
+    desk.click("button:has-text('保存测试')")
+    desk.wait_for_selector("text=已创建测试")
     assert programme.quizzes.count() == 1
 
     roster = tmp_path / "名单.xlsx"

@@ -225,15 +225,15 @@ def test_the_quiz_form_offers_the_laws_of_the_bank_and_saves_the_ticked_ones(cli
         name="学前教育法", title="中华人民共和国学前教育法", revision="2024年", effective_on="2025-06-01", code="XQF"
     )
     client.force_login(organiser)
-    page = client.get(reverse("admin:exams_quiz_add"), {"programme": programme.pk})
+    page = client.get(reverse("exams:quiz_create", args=[programme.code]))
     html = page.content.decode()
     assert "中华人民共和国学前教育法" in html and 'name="laws"' in html  # a law added as data is offered at once
-    form = page.context["adminform"].form
+    form = page.context["form"]
     data = {name: form[name].value() for name in form.fields if form[name].value() not in (None, False)}
     data.update(
-        programme=programme.pk, title="法治测试", laws=["教师法", "宪法"], draw_rules="[]",
-        opens_at_0="2026-12-01", opens_at_1="08:00:00", closes_at_0="2026-12-31", closes_at_1="22:00:00",
+        title="法治测试", laws=["教师法", "宪法"], single_count=2, multiple_count=0, truefalse_count=2,
+        opens_at="2026-12-01T08:00", closes_at="2026-12-31T22:00",
     )  # fmt: skip
-    response = client.post(reverse("admin:exams_quiz_add"), data)
-    assert response.status_code == 302, response.context["adminform"].form.errors
+    response = client.post(reverse("exams:quiz_create", args=[programme.code]), data)
+    assert response.status_code == 302, response.context["form"].errors
     assert Quiz.objects.get(title="法治测试").laws == ["教师法", "宪法"]
