@@ -243,7 +243,8 @@ def stop_all(server: Gunicorn | None, postgres: Postgres | None, folder: Path, w
         server.stop()
     if postgres:
         postgres.stop()
-    shutil.rmtree(folder, ignore_errors=True)
+    if not os.environ.get("BENCH_KEEP"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- CPU accounting from /proc
@@ -376,6 +377,7 @@ def production_stack(name: str, args, postgres: Postgres | None):
         server.start()
         worker = TaskWorker(env=env, folder=folder)
         worker.start()
+        STACK_WORKERS[:] = [worker]
         yield server, CpuMeter(server.process.pid, postgres.pid() if postgres else None, (worker.pid,))
     finally:
         stop_all(server, postgres, folder, [worker] if worker else [])
@@ -765,6 +767,20 @@ def print_profile(profiler, title: str, top: int) -> None:
         pstats.Stats(profiler, stream=sys.stdout).strip_dirs().sort_stats(order).print_stats(top)
 
 
+STACK_WORKERS: list[TaskWorker] = []  # production_stack's task worker, checked after every run
+
+
+def workers_alive_check() -> None:
+    """A run whose worker has died would report missing certificates for a reason that is not the code's:
+    say so, with the worker's log, and stop the benchmark."""
+    for worker in STACK_WORKERS:
+        if worker.process and worker.process.poll() is not None:
+            raise RuntimeError(
+                f"the task worker {worker.name} exited ({worker.process.returncode}):\n"
+                + worker.log_path.read_text(errors="replace")[-3000:]
+            )
+
+
 def wait_for_automatic_issue(limit_s: float = 60.0) -> float:
     """The automatic issue runs in batches as tasks on the worker after commit: wait until no completion
     is waiting (at most limit_s), so certificates are checked once all are issued. Returns the seconds
@@ -775,5 +791,26 @@ def wait_for_automatic_issue(limit_s: float = 60.0) -> float:
     while PendingIssue.objects.exists() and time.perf_counter() - started < limit_s:
         time.sleep(0.05)
     waited = time.perf_counter() - started
-    time.sleep(0.3)  # the task's last look at the empty queue, before the caller stops the database
+    wait_for_tasks_idle(max(1.0, limit_s - waited))
+    workers_alive_check()
     return waited
+
+
+def wait_for_tasks_idle(limit_s: float = 30.0) -> None:
+    """Until no task of the database backend is waiting or running (at most limit_s): the caller flushes or
+    stops the database next, and a task whose row vanishes under it cannot record its end — django-tasks-db's
+    worker then stops (found when a 3,000 run's last automatic-issue tasks met the next run's flush). Tasks
+    deferred by the batch delay count as waiting. The RQ backend keeps its queue in Redis: nothing to wait for."""
+    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, TaskResultStatus, task_backends
+    from django_tasks_db import DatabaseBackend
+
+    if not isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
+        time.sleep(0.3)
+        return
+    from django_tasks_db.models import DBTaskResult
+
+    started = time.perf_counter()
+    busy = [TaskResultStatus.READY, TaskResultStatus.RUNNING]
+    while DBTaskResult.objects.filter(status__in=busy).exists() and time.perf_counter() - started < limit_s:
+        time.sleep(0.05)
+    time.sleep(0.2)  # the worker records the last task's end after its work commits
