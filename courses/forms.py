@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.forms.models import fields_for_model
 from django.utils import timezone
 
@@ -19,7 +20,10 @@ PROGRAMME_FORM_FIELDS = [
     "code", "title", "level", "kind", "start_date", "end_date", "credit_hours", "capacity",
     "self_enrol_open", "allow_walk_in", "audience", "description",
 ]  # fmt: skip
-SESSION_FORM_FIELDS = ["title", "starts_at", "ends_at", "venue", "lecturer", "lecturer_title"]
+SESSION_FORM_FIELDS = [
+    "title", "delivery", "starts_at", "ends_at", "venue", "lecturer", "lecturer_title",
+    "material_title", "material_url", "material_file",
+]  # fmt: skip
 LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
 
 
@@ -54,6 +58,13 @@ class ProgrammeForm(forms.Form):
         return {name: getattr(programme, name) for name in PROGRAMME_FORM_FIELDS}
 
 
+def _https_by_default(field, **kwargs):
+    """A link typed without its scheme (www.example.org/x) is read as https, as a browser would."""
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
 class SessionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,10 +74,17 @@ class SessionForm(forms.Form):
                 Session,
                 fields=SESSION_FORM_FIELDS,
                 widgets={"starts_at": widget, "ends_at": widget},
+                formfield_callback=_https_by_default,
             )
         )
         for name in ("starts_at", "ends_at"):
             self.fields[name].input_formats = [LOCAL_MINUTE, "%Y-%m-%d %H:%M"]
+
+        self.fields["material_url"].widget.attrs["placeholder"] = "https://"
+        self.fields["delivery"].required = False  # a form that does not say is an in-person session
+
+    def clean_delivery(self):
+        return self.cleaned_data["delivery"] or Session._meta.get_field("delivery").default
 
     @classmethod
     def initial_from(cls, session: Session) -> dict:
@@ -74,6 +92,15 @@ class SessionForm(forms.Form):
         initial["starts_at"] = timezone.localtime(session.starts_at)
         initial["ends_at"] = timezone.localtime(session.ends_at)
         return initial
+
+    def service_fields(self) -> dict:
+        """The fields for session_create/session_update: a file left unchanged is not sent, a cleared one is ''."""
+        fields = dict(self.cleaned_data)
+        if fields["material_file"] is None:
+            del fields["material_file"]
+        elif fields["material_file"] is False:
+            fields["material_file"] = ""
+        return fields
 
 
 class ProgrammeCopyForm(forms.Form):

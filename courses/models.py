@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -22,6 +23,26 @@ class Kind(models.TextChoices):
     INTENSIVE = "intensive", "集中培训"
     ONLINE = "online", "网络研修"
     BLENDED = "blended", "混合式"
+
+
+# What a study material may be: documents, slides and media a phone opens; never a page or script that would run
+# on the site's own address (HTML, SVG, JS), never an archive a phone cannot read.
+MATERIAL_EXTENSIONS = ["pdf", "doc", "docx", "ppt", "pptx", "xls", "xlsx", "wps", "txt", "mp4", "mp3", "m4a"]
+MATERIAL_MAX_MB = 200
+
+
+def material_size_limit(file) -> None:
+    if file.size > MATERIAL_MAX_MB * 1024 * 1024:
+        raise ValidationError(
+            f"学习材料文件 {file.size / 1024 / 1024:.0f} MB，超过 {MATERIAL_MAX_MB} MB 的上限；"
+            "较大的视频请上传到视频平台，再填写学习材料链接。"
+        )
+
+
+material_extensions = FileExtensionValidator(
+    MATERIAL_EXTENSIONS,
+    message="学习材料只能是 PDF、Word、PPT、Excel、WPS、文本、MP4、MP3 或 M4A 文件（不接受 .%(extension)s 文件）。",
+)
 
 
 class Programme(models.Model):
@@ -100,7 +121,13 @@ class Session(models.Model):
     )
     material_title = models.CharField("学习材料名称", max_length=200, blank=True)
     material_url = models.URLField("学习材料链接", max_length=500, blank=True)
-    material_file = models.FileField("学习材料文件", upload_to="materials/%Y/", blank=True)
+    material_file = models.FileField(
+        "学习材料文件",
+        upload_to="materials/%Y/",
+        blank=True,
+        validators=[material_extensions, material_size_limit],
+        help_text=f"PDF、Word、PPT、MP4 等，不超过 {MATERIAL_MAX_MB} MB。",
+    )
 
     class Meta:
         verbose_name = "课次"

@@ -107,10 +107,10 @@ def programme_close_view(request, code: str):
 @login_required
 def session_create_view(request, code: str):
     programme = _managed_programme(request, code)
-    form = SessionForm(request.POST or None)
+    form = SessionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            session = services.session_create(actor=request.user, programme=programme, **form.cleaned_data)
+            session = services.session_create(actor=request.user, programme=programme, **form.service_fields())
         except ValidationError as error:
             apply_errors(form, error)
         else:
@@ -129,11 +129,12 @@ def _managed_session(request, code: str, pk: int) -> Session:
 @login_required
 def session_edit_view(request, code: str, pk: int):
     session = _managed_session(request, code, pk)
-    form = SessionForm(request.POST or None, initial=SessionForm.initial_from(session))
+    form = SessionForm(request.POST or None, request.FILES or None, initial=SessionForm.initial_from(session))
     if request.method == "POST" and form.is_valid():
         try:
-            services.session_update(actor=request.user, session=session, **form.cleaned_data)
+            services.session_update(actor=request.user, session=session, **form.service_fields())
         except ValidationError as error:
+            session.refresh_from_db()
             apply_errors(form, error)
         else:
             messages.success(request, f"已保存课次“{session.title}”（{session.when}）。")

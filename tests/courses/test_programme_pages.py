@@ -185,3 +185,49 @@ def test_another_units_organiser_and_the_bureau_cannot_change_it(client, organis
     client.force_login(bureau)
     assert client.get(reverse("courses:programme_create")).status_code == 403
     assert Programme.objects.get(code="ZF2026-01").closed_at is None
+
+
+def test_an_online_session_with_its_material_on_the_programme_page(client, organiser, settings, tmp_path):
+    """A 线上/自学 unit is set up beside the in-person ones: its mode, its study period, its material (a file of
+    a kind a phone opens, or a link); without a material, or with a file that would run as a page on the site,
+    it is refused in Chinese and nothing is written."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    make_programme(organiser=organiser, with_session=False, code="WL2026-01")
+    programme = Programme.objects.get(code="WL2026-01")
+    client.force_login(organiser)
+    first, last = programme.start_date.isoformat(), programme.end_date.isoformat()
+    url = reverse("courses:session_create", args=["WL2026-01"])
+    unit = {
+        "title": "第一单元 教师法解读",
+        "delivery": "online",
+        "starts_at": f"{first}T08:00",
+        "ends_at": f"{last}T22:00",
+    }
+
+    page = client.post(url, unit).content.decode()
+    assert "线上/自学课次请上传学习材料文件或填写学习材料链接。" in page
+    page = client.post(url, {**unit, "material_file": SimpleUploadedFile("讲义.html", b"<script>alert(1)</script>")})
+    assert "学习材料只能是 PDF、Word、PPT" in page.content.decode() and "不接受 .html 文件" in page.content.decode()
+    assert not Session.objects.filter(programme=programme).exists()
+
+    pdf = SimpleUploadedFile("教师法讲义.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    response = client.post(url, {**unit, "material_title": "教师法讲义", "material_file": pdf}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("courses:manage_detail", args=["WL2026-01"])
+    page = response.content.decode()
+    assert "已添加课次“第一单元 教师法解读”" in page and "线上/自学" in page and "材料：教师法讲义" in page
+    session = Session.objects.get(programme=programme)
+    assert session.is_online and session.material_file.name.endswith(".pdf")
+
+    # Editing without a new file keeps the file; a link can be added beside it.
+    edit = reverse("courses:session_edit", args=["WL2026-01", session.pk])
+    form = client.get(edit).content.decode()
+    assert 'enctype="multipart/form-data"' in form and "教师法讲义" in form
+    client.post(edit, {**unit, "material_title": "教师法讲义", "material_url": "https://example.org/jsf"})
+    session.refresh_from_db()
+    assert session.material_file.name.endswith(".pdf") and session.material_url == "https://example.org/jsf"
+
+    # An in-person session posted without a mode is an in-person one.
+    client.post(url, {"title": "第二讲", "starts_at": f"{first}T09:00", "ends_at": f"{first}T11:00"})
+    assert Session.objects.get(programme=programme, title="第二讲").delivery == "onsite"
