@@ -251,18 +251,27 @@ def job_download_view(request, pk: int):
 @login_required
 @require_POST
 def revoke_view(request, pk: int):
-    certificate = get_object_or_404(selectors.certificates_visible_to(user=request.user), pk=pk)
-    action = request.POST.get("action", "revoke")
+    """Revoke, or revoke and re-issue, after a confirmation: the button's dialog (confirmed=1) or, without it
+    (no script, a replayed form), a page of our own that says what will happen and asks again."""
+    certificate = get_object_or_404(
+        selectors.certificates_visible_to(user=request.user).select_related("programme", "teacher"), pk=pk
+    )
+    action = "reissue" if request.POST.get("action") == "reissue" else "revoke"
+    reason = request.POST.get("reason", "").strip()
+    if request.POST.get("confirmed") != "1":
+        if not programme_can_manage(user=request.user, programme=certificate.programme):
+            raise PermissionDenied("只有项目所属单位的组织者可以撤销证书。")
+        return render(
+            request,
+            "certificates/revoke_confirm.html",
+            {"certificate": certificate, "action": action, "reason": reason},
+        )
     try:
         if action == "reissue":
-            new = services.certificate_reissue(
-                certificate=certificate, actor=request.user, reason=request.POST.get("reason", "")
-            )
+            new = services.certificate_reissue(certificate=certificate, actor=request.user, reason=reason)
             messages.success(request, f"已重新颁发 {new.serial}（第{new.version}版）。")
         else:
-            services.certificate_revoke(
-                certificate=certificate, actor=request.user, reason=request.POST.get("reason", "")
-            )
+            services.certificate_revoke(certificate=certificate, actor=request.user, reason=reason)
             messages.success(request, f"已撤销 {certificate.serial}。")
     except ValidationError as error:
         messages.error(request, "；".join(error.messages))

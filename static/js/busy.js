@@ -11,7 +11,19 @@ document.addEventListener("submit", function (event) {
 });
 
 // Buttons and links marked data-confirm ask before they act (closing a programme, revoking a certificate).
+// A confirmed button says so to the server (confirmed=1), which otherwise shows its own confirmation page.
 document.addEventListener("click", function (event) {
   var target = event.target.closest ? event.target.closest("[data-confirm]") : null;
-  if (target && !window.confirm(target.getAttribute("data-confirm"))) event.preventDefault();
+  if (!target) return;
+  if (!window.confirm(target.getAttribute("data-confirm"))) { event.preventDefault(); return; }
+  var form = target.form;
+  if (!form) return;
+  var flag = form.querySelector("input[name=confirmed]");
+  if (!flag) {
+    flag = document.createElement("input");
+    flag.type = "hidden";
+    flag.name = "confirmed";
+    form.appendChild(flag);
+  }
+  flag.value = "1";
 });

@@ -6,7 +6,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from certificates.models import CompletionRule
+from certificates.models import Certificate, CompletionRule
 from certificates.services import certificate_issue, certificate_reissue
 from tests.certificates.conftest import attend, enrol
 
@@ -63,6 +63,32 @@ def test_revoking_asks_first_and_revoked_versions_offer_no_reissue(client, issue
     assert page.count("更正后重新颁发</button>") == 1  # only the valid version 2
     assert f'action="{reverse("certificates:revoke", args=[issued.pk])}"' not in page
     assert f'action="{reverse("certificates:revoke", args=[second.pk])}"' in page
+
+
+def test_without_the_dialog_the_server_asks_before_it_revokes(client, issued, organiser):
+    """A form sent without the button's confirmation (no script, a replayed request) revokes nothing: the server
+    shows what will happen and asks again; the confirmed form then revokes, or revokes and re-issues."""
+    client.force_login(organiser)
+    url = reverse("certificates:revoke", args=[issued.pk])
+    page = client.post(url, {"action": "revoke", "reason": "误发"}).content.decode()
+    assert "确认撤销证书" in page and "撤销后，公开查验显示“已撤销”" in page and 'value="误发"' in page
+    issued.refresh_from_db()
+    assert issued.is_valid
+
+    page = client.post(url, {"action": "reissue", "reason": "姓名更正"}).content.decode()
+    assert f"以同一编号 {issued.serial} 颁发第 2 版" in page
+    assert Certificate.objects.filter(programme=issued.programme).count() == 1
+
+    response = client.post(url, {"action": "revoke", "reason": "", "confirmed": "1"}, follow=True)
+    assert "请填写撤销原因。" in response.content.decode()
+    issued.refresh_from_db()
+    assert issued.is_valid
+    response = client.post(url, {"action": "revoke", "reason": "误发", "confirmed": "1"}, follow=True)
+    assert f"已撤销 {issued.serial}。" in response.content.decode()
+    issued.refresh_from_db()
+    assert issued.status == "revoked" and issued.revoke_reason == "误发"
+    page = client.post(url, {"action": "revoke", "reason": "误发"}).content.decode()
+    assert "这份证书现在是“已撤销”，无需再操作。" in page
 
 
 def test_a_reissued_pdf_prints_its_version(client, issued, organiser):
