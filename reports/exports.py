@@ -3,11 +3,13 @@
 from accounts.identity import mask_id_number
 from common.excel import build_workbook
 
-from .selectors import missing_from_fact
+from .selectors import FollowUp
 
 
 def follow_up_rows(facts) -> list[list]:
-    """未结业学员: each enrolled teacher without a valid certificate, masked ID, and what is missing."""
+    """未结业学员: each enrolled teacher without a valid certificate, masked ID, and what is missing under the
+    programme's current rule."""
+    follow_up = FollowUp()
     return [
         [
             fact.district,
@@ -16,7 +18,7 @@ def follow_up_rows(facts) -> list[list]:
             mask_id_number(fact.teacher.id_number),
             fact.programme.code,
             fact.programme.title,
-            missing_from_fact(fact),
+            follow_up.missing(fact),
         ]
         for fact in facts.iterator(chunk_size=2000)
     ]

@@ -358,15 +358,58 @@ def progress_list(*, user: User, f: ReportFilter, only_not_completed: bool) -> Q
     return facts.order_by("district", "school", "teacher__name", "programme__code")
 
 
-def missing_from_fact(fact: EnrolmentFact) -> str:
-    if fact.certified:
-        return "已结业"
-    parts = []
-    if fact.sessions_attended < fact.sessions_expected:
-        parts.append(f"签到 {fact.sessions_attended}/{fact.sessions_expected} 次")
-    if fact.has_quiz and not fact.passed_quiz:
-        parts.append("测试未通过")
-    return "；".join(parts) or "待颁发证书"
+class FollowUp:
+    """What each enrolment still misses under its programme's current completion rule (the rule the organiser
+    set, or the usual one), in the words the teacher's own page uses. Rules are read once per programme; for a
+    rule of minutes present, the programme's check-in/check-out times once per programme."""
+
+    def __init__(self):
+        self._rules: dict[int, object] = {}
+        self._minutes: dict[int, dict[int, int]] = {}
+
+    def _rule(self, programme: Programme):
+        from certificates.selectors import rule_for
+
+        if programme.pk not in self._rules:
+            self._rules[programme.pk] = rule_for(programme)
+        return self._rules[programme.pk]
+
+    def _minutes_of(self, programme: Programme, teacher_id: int) -> int:
+        from attendance.selectors import attended_minutes
+
+        if programme.pk not in self._minutes:
+            sessions = {session.pk: session for session in programme.sessions.all()}
+            totals: dict[int, int] = {}
+            records = CheckIn.objects.filter(session__programme=programme, status__in=ATTENDED)
+            for record in records.only("teacher_id", "session_id", "checked_in_at", "checked_out_at").iterator():
+                minutes = attended_minutes(record, sessions[record.session_id]) or 0
+                totals[record.teacher_id] = totals.get(record.teacher_id, 0) + minutes
+            self._minutes[programme.pk] = totals
+        return self._minutes[programme.pk].get(teacher_id, 0)
+
+    def missing(self, fact: EnrolmentFact) -> str:
+        from certificates.models import AttendanceMode
+
+        if fact.certified:
+            return "已结业"
+        rule = self._rule(fact.programme)
+        attended, expected = fact.sessions_attended, fact.sessions_expected
+        parts = []
+        if not expected:
+            parts.append("项目还没有课次")
+        elif rule.attendance_mode == AttendanceMode.RATIO:
+            needed = -(-expected * rule.attendance_ratio // 100)
+            if attended < needed:
+                parts.append(f"出勤 {attended}/{expected} 次，至少需要 {needed} 次")
+        elif rule.attendance_mode == AttendanceMode.MINUTES:
+            minutes = self._minutes_of(fact.programme, fact.teacher_id)
+            if minutes < rule.minimum_minutes:
+                parts.append(f"在场 {minutes} 分钟，至少需要 {rule.minimum_minutes} 分钟（需签到并签退）")
+        elif attended < expected:
+            parts.append(f"签到 {attended}/{expected} 次")
+        if rule.quiz_required and fact.has_quiz and not fact.passed_quiz:
+            parts.append("测试未通过" if fact.took_quiz else "未参加测试")
+        return "；".join(parts) or "已达结业要求，待颁发证书"
 
 
 def summary_for_display(*, user: User, f: ReportFilter, with_schools: bool = True) -> dict:

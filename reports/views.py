@@ -19,8 +19,9 @@ def dashboard_view(request):
     data = selectors.summary_for_display(user=request.user, f=f, with_schools=bool(f.district))
     detail = selectors.progress_list(user=request.user, f=f, only_not_completed=not (f.programme or f.school))
     page = Paginator(detail, 50).get_page(request.GET.get("page"))
+    follow_up = selectors.FollowUp()
     for fact in page:
-        fact.missing = selectors.missing_from_fact(fact)
+        fact.missing = follow_up.missing(fact)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -102,7 +102,7 @@ def test_not_completed_list_says_what_is_missing_with_masked_ids(client, world, 
     page = client.get(reverse("reports:dashboard"), {"year": world["year"]})
     body = page.content.decode()
     rows = {e.teacher.name: e.missing for e in page.context["page"]}
-    assert rows == {"乙": "签到 0/1 次", "丙": "待颁发证书"}
+    assert rows == {"乙": "签到 0/1 次", "丙": "已达结业要求，待颁发证书"}
     teacher = page.context["page"][0].teacher
     assert teacher.masked_id_number in body and teacher.id_number not in body
 
@@ -303,3 +303,55 @@ def test_one_first_mark_per_teacher_when_enrolled_in_many_programmes_at_once(pos
     bureau = make_bureau()
     f = ReportFilter(year=programmes[0].year)
     assert summary(user=bureau, f=f)["distinct_teachers"] == summary_direct(user=bureau, f=f)["distinct_teachers"] == 5
+
+
+def test_the_follow_up_sheet_says_what_each_misses_under_the_programmes_own_rule(client, organiser, bureau):
+    """A programme whose rule asks for half of four sessions and no quiz, and one that asks for 110 minutes
+    present: the sheet measures each teacher against that rule, not against "every session and the quiz"."""
+    import datetime
+
+    from django.utils import timezone
+    from openpyxl import load_workbook
+
+    from courses.services import session_create
+
+    half = make_programme(organiser=organiser, title="半数出勤", with_session=False)
+    for hour in (8, 10, 14, 16):
+        start = timezone.make_aware(datetime.datetime.combine(half.start_date, datetime.time(hour)))
+        session_create(
+            actor=organiser,
+            programme=half,
+            title=f"{hour}点",
+            starts_at=start,
+            ends_at=start + datetime.timedelta(hours=1),
+        )
+    completion_rule_set(
+        actor=None, programme=half, attendance_mode="ratio", attendance_ratio=50, quiz_required=False, auto_issue=False
+    )
+    minutes = make_programme(organiser=organiser, title="时长")  # one session of 120 minutes
+    completion_rule_set(actor=None, programme=minutes, attendance_mode="minutes", minimum_minutes=110, auto_issue=False)
+
+    one, two, stayed, left = (make_teacher(name=name) for name in ("一次", "两次", "全程", "早退"))
+    sessions = list(half.sessions.all())
+    for teacher, attended in ((one, sessions[:1]), (two, sessions[:2])):
+        enrolment_create(actor=organiser, programme=half, teacher=teacher, source="organiser")
+        attend(half, teacher, attended)
+    for teacher in (stayed, left):
+        enrolment_create(actor=organiser, programme=minutes, teacher=teacher, source="organiser")
+    attend(minutes, stayed, checkout=True)
+    from attendance.services import checkin_record, checkout_record
+
+    session = minutes.sessions.get()
+    checkin_record(session=session, teacher=left, scanned_at=session.starts_at)
+    checkout_record(session=session, teacher=left, scanned_at=session.starts_at + datetime.timedelta(minutes=95))
+
+    client.force_login(bureau)
+    response = client.get(reverse("reports:dashboard_export"), {"year": half.year})
+    sheet = load_workbook(io.BytesIO(response.content))["未结业学员"]
+    missing = {row[2]: row[6] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert missing == {
+        "一次": "出勤 1/4 次，至少需要 2 次",
+        "两次": "已达结业要求，待颁发证书",
+        "全程": "已达结业要求，待颁发证书",
+        "早退": "在场 95 分钟，至少需要 110 分钟（需签到并签退）",
+    }
