@@ -129,6 +129,15 @@ def may_manage_question_bank(user: User | None) -> bool:
     return bool(user) and user.is_active and (user.is_superuser or user.has_perm(BANK_PERMISSION))
 
 
+def bank_manager_grant(user: User) -> None:
+    """Make a (bureau) account the bank's keeper: the superuser's act, in the user admin or the demo seed."""
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="exams", codename__in=["add_question", "change_question"])
+    )
+
+
 class QuestionImportHasErrors(Exception):
     def __init__(self, report: "QuestionReport"):
         super().__init__(f"题库文件有 {len(report.errors)} 处错误，未导入任何试题。")

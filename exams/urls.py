@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import setup_views, views
+from . import bank_views, setup_views, views
 
 app_name = "exams"
 
 urlpatterns = [
     path("exams/", views.quiz_list_view, name="list"),
+    path("exams/bank/", bank_views.bank_view, name="bank"),
+    path("exams/bank.xlsx", bank_views.bank_export_view, name="bank_export"),
     path("exams/quizzes/<int:pk>/", views.quiz_detail_view, name="quiz"),
     path("exams/quizzes/<int:pk>/start/", views.attempt_start_view, name="start"),
     path("exams/quizzes/<int:pk>/results/", views.results_view, name="results"),

@@ -59,12 +59,10 @@ def make_bureau(**extra) -> User:
 
 def make_bank_manager(**extra) -> User:
     """The bureau's question-bank manager: a bureau account holding the bank permission."""
-    from django.contrib.auth.models import Permission
+    from exams.question_io import bank_manager_grant
 
     manager = make_bureau(**extra)
-    manager.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="exams", codename__in=["add_question", "change_question"])
-    )
+    bank_manager_grant(manager)
     return manager
 
 

@@ -8,6 +8,7 @@ from courses.demo import current_programmes
 from courses.models import Programme
 from exams.bank import bank_load
 from exams.models import Quiz, ReviewPolicy
+from exams.question_io import bank_manager_grant
 from exams.services import quiz_create
 
 
@@ -16,6 +17,22 @@ def _at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
 
 
 class Command(BaseCommand):
+    @staticmethod
+    def _bank_manager() -> None:
+        """The demo's keeper of the shared bank (`tiku`): a bureau account holding the bank's permission."""
+        from django.contrib.auth.hashers import make_password
+
+        from accounts.models import Role
+        from courses.demo import DEMO_PASSWORD
+
+        manager, created = User.objects.get_or_create(
+            username="tiku",
+            defaults={"name": "题库管理员（教育局）", "role": Role.BUREAU, "is_staff": True,
+                      "password": make_password(DEMO_PASSWORD)},
+        )  # fmt: skip
+        if created:
+            bank_manager_grant(manager)
+
     help = "载入 fixtures/questions/bank/ 题库（按编号新增或更新），并为演示项目创建测试。重复运行不会改变数据。"
 
     def add_arguments(self, parser):
@@ -29,6 +46,7 @@ class Command(BaseCommand):
         admin = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
         if options["no_demo_quizzes"] or admin is None:
             return
+        self._bank_manager()
         current = current_programmes()
         plan = []
         if online := current.get("online"):  # open now, for the demo teacher
