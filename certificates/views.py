@@ -1,10 +1,14 @@
 """Pages: the teacher's certificates and hours, the public verification, the organiser's issuing."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -126,13 +130,29 @@ def _managed(request, code: str):
     return programme
 
 
+CERTIFICATES_PER_PAGE = 30
+
+
+def _list_query(params) -> dict:
+    """The certificate list's filters and page, as the list and the revoke form pass them on."""
+    return {key: params.get(key, "").strip()[:50] for key in ("q", "status", "page") if params.get(key, "").strip()}
+
+
 @login_required
 def programme_view(request, code: str):
     programme = _managed(request, code)
     rule = selectors.rule_for(programme)
-    certificates = (
-        Certificate.objects.filter(programme=programme).select_related("teacher").order_by("-serial_number", "-version")
-    )
+    certificates = Certificate.objects.filter(programme=programme)
+    certificate_count = certificates.count()
+    chosen = _list_query(request.GET)
+    if chosen.get("status") in CertificateStatus.values:
+        certificates = certificates.filter(status=chosen["status"])
+    if word := chosen.get("q"):
+        certificates = certificates.filter(Q(trainee_name__contains=word) | Q(serial__contains=word))
+    page = Paginator(
+        certificates.select_related("teacher").order_by("-serial_number", "-version"), CERTIFICATES_PER_PAGE
+    ).get_page(chosen.get("page"))
+    filters = {key: value for key, value in chosen.items() if key != "page"}
     return render(
         request,
         "certificates/programme.html",
@@ -141,8 +161,12 @@ def programme_view(request, code: str):
             "rule": rule,
             "completed": len(selectors.completed_teacher_ids(programme=programme, rule=rule)),
             "enrolled": programme.enrolments.filter(status=EnrolmentStatus.ENROLLED).count(),
-            "certificates": certificates[:300],
-            "certificate_count": certificates.count(),
+            "certificates": page,
+            "page": page,
+            "chosen": chosen,
+            "filters": urlencode(filters),
+            "statuses": CertificateStatus.choices,
+            "certificate_count": certificate_count,
             "can_manage": programme_can_manage(user=request.user, programme=programme),
             "jobs": selectors.jobs_with_progress(programme.certificate_jobs.all())[:5],
         },
@@ -264,7 +288,7 @@ def revoke_view(request, pk: int):
         return render(
             request,
             "certificates/revoke_confirm.html",
-            {"certificate": certificate, "action": action, "reason": reason},
+            {"certificate": certificate, "action": action, "reason": reason, "chosen": _list_query(request.POST)},
         )
     try:
         if action == "reissue":
@@ -275,7 +299,9 @@ def revoke_view(request, pk: int):
             messages.success(request, f"已撤销 {certificate.serial}。")
     except ValidationError as error:
         messages.error(request, "；".join(error.messages))
-    return redirect("certificates:programme", code=certificate.programme.code)
+    back = reverse("certificates:programme", args=[certificate.programme.code])
+    query = _list_query(request.POST)
+    return redirect(f"{back}?{urlencode(query)}" if query else back)
 
 
 @login_required

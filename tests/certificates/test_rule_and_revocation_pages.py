@@ -136,3 +136,31 @@ def test_the_units_issuer_signatory_and_seal_are_printed(client, issued, organis
     text = extract_text(io.BytesIO(pdf)).replace("\n", "")
     assert "许昌市教育局（政策法规科）" in text and "局长 王某某" in text
     assert b"/Subtype /Image" in pdf
+
+
+def test_the_certificate_list_is_paged_searched_and_a_revocation_returns_to_the_same_page(client, course, organiser):
+    """246 certificates were one 40,000 px page: now 30 a page, found by name or serial, filtered by status."""
+    teachers = [enrol(course, organiser, name=f"学员{i:02d}") for i in range(35)]
+    for teacher in teachers:
+        attend(course, teacher)
+        certificate_issue(programme=course, teacher=teacher, actor=organiser)
+    client.force_login(organiser)
+    url = reverse("certificates:programme", args=[course.code])
+    first = client.get(url)
+    assert first.context["page"].paginator.count == 35 and len(first.context["page"]) == 30
+    assert "第 1 / 2 页" in first.content.decode()
+
+    found = client.get(url, {"q": "学员07"}).content.decode()
+    assert "证书（1 份，已筛选）" in found and "学员07" in found and "学员08" not in found
+    serial = Certificate.objects.get(teacher=teachers[8]).serial
+    assert "学员08" in client.get(url, {"q": serial}).content.decode()
+
+    target = Certificate.objects.get(teacher=teachers[0])  # the oldest: on page 2
+    response = client.post(
+        reverse("certificates:revoke", args=[target.pk]),
+        {"action": "revoke", "reason": "误发", "confirmed": "1", "page": "2"},
+    )
+    assert response.status_code == 302 and response["Location"].endswith("?page=2")
+    revoked = client.get(url, {"status": "revoked"}).content.decode()
+    assert "证书（1 份，已筛选）" in revoked and "学员00" in revoked
+    assert "没有符合条件的证书。" in client.get(url, {"q": "无此人"}).content.decode()
