@@ -230,9 +230,10 @@ def test_the_quiz_form_offers_the_laws_of_the_bank_and_saves_the_ticked_ones(cli
     assert "中华人民共和国学前教育法" in html and 'name="laws"' in html  # a law added as data is offered at once
     form = page.context["form"]
     data = {name: form[name].value() for name in form.fields if form[name].value() not in (None, False)}
+    today = timezone.localdate()
     data.update(
         title="法治测试", laws=["教师法", "宪法"], single_count=2, multiple_count=0, truefalse_count=2,
-        opens_at="2026-12-01T08:00", closes_at="2026-12-31T22:00",
+        opens_at=f"{today:%Y-%m-%d}T08:00", closes_at=f"{today + datetime.timedelta(days=30):%Y-%m-%d}T22:00",
     )  # fmt: skip
     response = client.post(reverse("exams:quiz_create", args=[programme.code]), data)
     assert response.status_code == 302, response.context["form"].errors
