@@ -10,6 +10,7 @@ from rest_framework.exceptions import APIException, NotFound
 from rest_framework.response import Response
 
 from accounts.models import User
+from common.params import id_param
 from courses.models import Session
 from courses.selectors import programmes_visible_to
 from training_site.api import ErrorSerializer
@@ -53,9 +54,9 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self):
         records = selectors.checkins_visible_to(user=self.request.user).order_by("id")
-        session = self.request.query_params.get("session")
-        if session and session.isdigit():
-            records = records.filter(session_id=int(session))
+        if "session" in self.request.query_params:
+            session = id_param(self.request.query_params["session"])
+            records = records.filter(session_id=session) if session else records.none()
         return records
 
     def _outcome(self, result):

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.identity import mask_name
 from common.downloads import attachment
+from common.params import year_param
 from courses.models import EnrolmentStatus
 from courses.selectors import programme_can_manage, programmes_visible_to
 from training_site.client import client_address
@@ -308,6 +309,6 @@ def revoke_view(request, pk: int):
 def ledger_export_view(request):
     if request.user.is_teacher:
         raise PermissionDenied("教师请在“我的证书与学时”查看本人学时。")
-    year = request.GET.get("year")
-    data = exports.ledger_workbook(user=request.user, year=int(year) if year and year.isdigit() else None)
+    year = year_param(request.GET.get("year"))
+    data = exports.ledger_workbook(user=request.user, year=year)
     return attachment(data, filename=f"学时台账{year or ''}.xlsx")

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from accounts.selectors import teacher_by_id_number
 from common.excel import WorkbookRefused
+from common.params import year_param
 
 from . import selectors, services
 from .models import Enrolment, EnrolmentSource, Programme, Session
@@ -39,9 +40,9 @@ class ProgrammeViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         queryset = selectors.programmes_visible_to(user=self.request.user).order_by("-start_date", "code")
-        year = self.request.query_params.get("year")
-        if year and year.isdigit():
-            queryset = queryset.filter(year=int(year))
+        if "year" in self.request.query_params:
+            year = year_param(self.request.query_params["year"])
+            queryset = queryset.filter(year=year) if year else queryset.none()
         return queryset
 
     def perform_create(self, serializer):

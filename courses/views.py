@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
 from accounts.selectors import teacher_by_id_number
+from common.params import year_param
 
 from . import selectors, services
 from .forms import AddTeacherForm
@@ -102,9 +103,8 @@ def _staff_only(user: User) -> None:
 def manage_list_view(request):
     _staff_only(request.user)
     queryset = selectors.programmes_with_counts(queryset=selectors.programmes_visible_to(user=request.user))
-    year = request.GET.get("year", "")
-    if year.isdigit():
-        queryset = queryset.filter(year=int(year))
+    if year := year_param(request.GET.get("year")):
+        queryset = queryset.filter(year=year)
     show_closed = request.GET.get("closed") == "1"
     if not show_closed:
         queryset = queryset.filter(closed_at__isnull=True)

@@ -5,6 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.params import YEAR_MAX, YEAR_MIN, year_param
 from training_site.api import ValidationErrorSerializer
 
 from .selectors import report_filter, summary_for_display
@@ -52,7 +53,7 @@ class SummaryView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("year", int, required=True),
+            OpenApiParameter("year", {"type": "integer", "minimum": YEAR_MIN, "maximum": YEAR_MAX}, required=True),
             OpenApiParameter("level", str),
             OpenApiParameter("district", str),
             OpenApiParameter("programme", str),
@@ -60,8 +61,11 @@ class SummaryView(APIView):
         responses={200: SummarySerializer, 400: ValidationErrorSerializer},
     )
     def get(self, request):
-        if not str(request.query_params.get("year", "")).isdigit():
-            return Response({"year": ["请提供年度，如 ?year=2021"]}, status=status.HTTP_400_BAD_REQUEST)
+        if year_param(request.query_params.get("year")) is None:
+            return Response(
+                {"year": [f"请提供 {YEAR_MIN} 到 {YEAR_MAX} 之间的年度，如 ?year=2021"]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         data = summary_for_display(
             user=request.user, f=report_filter(request.user, request.query_params), with_schools=False
         )

@@ -26,6 +26,7 @@ from accounts.models import District, Role, User
 from attendance.models import CheckIn
 from attendance.selectors import ATTENDED
 from certificates.models import Certificate, CertificateStatus
+from common.params import year_param
 from courses.models import Enrolment, EnrolmentStatus, Level, Programme, Session
 from courses.selectors import programmes_visible_to
 from exams.models import Attempt
@@ -47,9 +48,8 @@ def report_filter(user, params) -> ReportFilter:
     """Filters from the URL (so a view can be shared); the bureau sees all, organisers their unit."""
     if user.is_teacher:
         raise PermissionDenied("数据看板仅供教育局和培训组织者使用。")
-    year = params.get("year", "")
     return ReportFilter(
-        year=int(year) if str(year).isdigit() else timezone.localdate().year,
+        year=year_param(params.get("year")) or timezone.localdate().year,
         level=params.get("level", "") if params.get("level", "") in Level.values else "",
         district=params.get("district", "") if params.get("district", "") in District.values else "",
         programme=(params.get("programme") or "").strip().upper()[:32],
