@@ -240,3 +240,33 @@ def test_the_organisers_week_in_the_sites_pages(live_server, browser, settings, 
 
     assert not [url for url in visited if "/admin/" in url]
     context.close()
+
+
+def test_an_online_session_with_its_material_added_on_a_phone(live_server, phone, settings, tmp_path):
+    """添加课次 as 线上/自学 at 360 px: the form shows the material fields for that mode (and hides the venue),
+    the PDF is uploaded, and the programme's page lists the session with its material."""
+    from courses.models import Session
+    from tests.factories import make_programme
+
+    settings.MEDIA_ROOT = tmp_path
+    organiser = make_organiser(make_unit())
+    programme = make_programme(organiser=organiser, with_session=False, code="WL-PHONE", kind="online")
+    material = tmp_path / "教师法解读.pdf"
+    material.write_bytes(b"%PDF-1.4\n%%EOF\n")
+
+    sign_in(phone, live_server.url, organiser.username)
+    phone.goto(f"{live_server.url}/manage/programmes/{programme.code}/sessions/new/")
+    assert phone.is_visible("#id_venue") and not phone.is_visible("#id_material_file")
+    phone.select_option("#id_delivery", "online")
+    assert not phone.is_visible("#id_venue") and phone.is_visible("#id_material_file")
+    phone.fill("#id_title", "第一单元 教师法解读")
+    phone.fill("#id_starts_at", f"{programme.start_date:%Y-%m-%d}T08:00")
+    phone.fill("#id_ends_at", f"{programme.end_date:%Y-%m-%d}T22:00")
+    phone.fill("#id_material_title", "《教师法》解读")
+    phone.set_input_files("#id_material_file", str(material))
+    _no_overflow(phone)
+    phone.click("button:has-text('保存课次')")
+    phone.wait_for_selector("text=已添加课次“第一单元 教师法解读”")
+    assert "材料：《教师法》解读" in phone.inner_text("main")
+    session = Session.objects.get(programme=programme)
+    assert session.is_online and session.material_file.name.endswith(".pdf")
