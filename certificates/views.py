@@ -289,7 +289,13 @@ def revoke_view(request, pk: int):
         return render(
             request,
             "certificates/revoke_confirm.html",
-            {"certificate": certificate, "action": action, "reason": reason, "chosen": _list_query(request.POST)},
+            {
+                "certificate": certificate,
+                "action": action,
+                "reason": reason,
+                "chosen": _list_query(request.POST),
+                "back_query": urlencode(_list_query(request.POST)),
+            },
         )
     try:
         if action == "reissue":

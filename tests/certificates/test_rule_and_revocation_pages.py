@@ -161,6 +161,10 @@ def test_the_certificate_list_is_paged_searched_and_a_revocation_returns_to_the_
         {"action": "revoke", "reason": "误发", "confirmed": "1", "page": "2"},
     )
     assert response.status_code == 302 and response["Location"].endswith("?page=2")
+    asked = client.post(
+        reverse("certificates:revoke", args=[target.pk]), {"action": "revoke", "reason": "误发", "page": "2"}
+    )
+    assert f'href="{url}?page=2">返回' in asked.content.decode()
     revoked = client.get(url, {"status": "revoked"}).content.decode()
     assert "证书（1 份，已筛选）" in revoked and "学员00" in revoked
     assert "没有符合条件的证书。" in client.get(url, {"q": "无此人"}).content.decode()
