@@ -102,6 +102,17 @@ def completed_teacher_ids(
     return done
 
 
+def programme_certificates(*, programme: Programme, status: str = "", word: str = "") -> QuerySet[Certificate]:
+    """A programme's certificates for its 结业与证书 list, newest number first: of one status, or with a word of
+    the trainee's name or of the serial."""
+    certificates = Certificate.objects.filter(programme=programme)
+    if status:
+        certificates = certificates.filter(status=status)
+    if word:
+        certificates = certificates.filter(Q(trainee_name__contains=word) | Q(serial__contains=word))
+    return certificates.select_related("teacher").order_by("-serial_number", "-version")
+
+
 def certificates_visible_to(*, user: User) -> QuerySet[Certificate]:
     certificates = Certificate.objects.select_related("programme", "teacher")
     if user.is_teacher:

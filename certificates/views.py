@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -143,16 +142,13 @@ def _list_query(params) -> dict:
 def programme_view(request, code: str):
     programme = _managed(request, code)
     rule = selectors.rule_for(programme)
-    certificates = Certificate.objects.filter(programme=programme)
-    certificate_count = certificates.count()
     chosen = _list_query(request.GET)
-    if chosen.get("status") in CertificateStatus.values:
-        certificates = certificates.filter(status=chosen["status"])
-    if word := chosen.get("q"):
-        certificates = certificates.filter(Q(trainee_name__contains=word) | Q(serial__contains=word))
-    page = Paginator(
-        certificates.select_related("teacher").order_by("-serial_number", "-version"), CERTIFICATES_PER_PAGE
-    ).get_page(chosen.get("page"))
+    certificates = selectors.programme_certificates(
+        programme=programme,
+        status=chosen.get("status") if chosen.get("status") in CertificateStatus.values else "",
+        word=chosen.get("q", ""),
+    )
+    page = Paginator(certificates, CERTIFICATES_PER_PAGE).get_page(chosen.get("page"))
     filters = {key: value for key, value in chosen.items() if key != "page"}
     return render(
         request,
@@ -167,7 +163,7 @@ def programme_view(request, code: str):
             "chosen": chosen,
             "filters": urlencode(filters),
             "statuses": CertificateStatus.choices,
-            "certificate_count": certificate_count,
+            "certificate_count": Certificate.objects.filter(programme=programme).count(),
             "can_manage": programme_can_manage(user=request.user, programme=programme),
             "jobs": selectors.jobs_with_progress(programme.certificate_jobs.all())[:5],
         },

@@ -7,39 +7,31 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import render
 
 from common.downloads import attachment
 
-from .models import Law, Question, QuestionKind
-from .question_io import may_manage_question_bank, questions_workbook
-from .selectors import bank_counts_by_law
+from .models import Law, QuestionKind
+from .question_io import may_manage_question_bank, may_read_question_bank, questions_workbook
+from .selectors import bank_counts_by_law, bank_questions
 
 PER_PAGE = 30
 
 
 def _staff_only(request) -> None:
-    user = request.user
-    if not (user.is_superuser or user.is_organiser or user.is_bureau):
+    if not may_read_question_bank(request.user):
         raise PermissionDenied("题库含标准答案，仅供培训组织者和教育局查看。")
 
 
 def _questions(request):
-    """The current versions, filtered by law, kind and a word of the stem; with the filters as chosen."""
-    law = request.GET.get("law", "").strip()
+    """The filters as chosen (law, kind, a word of the stem or a code) and the questions they select."""
     kind = request.GET.get("kind", "").strip()
-    word = request.GET.get("q", "").strip()[:50]
-    questions = Question.objects.filter(is_current=True)
-    if law:
-        questions = questions.filter(law_id=law)
-    if kind in QuestionKind.values:
-        questions = questions.filter(kind=kind)
-    else:
-        kind = ""
-    if word:
-        questions = questions.filter(Q(stem__contains=word) | Q(code__iexact=word))
-    return questions.order_by("law__position", "code"), {"law": law, "kind": kind, "q": word}
+    chosen = {
+        "law": request.GET.get("law", "").strip()[:20],
+        "kind": kind if kind in QuestionKind.values else "",
+        "q": request.GET.get("q", "").strip()[:50],
+    }
+    return bank_questions(law=chosen["law"], kind=chosen["kind"], word=chosen["q"]), chosen
 
 
 @login_required

@@ -129,6 +129,12 @@ def may_manage_question_bank(user: User | None) -> bool:
     return bool(user) and user.is_active and (user.is_superuser or user.has_perm(BANK_PERMISSION))
 
 
+def may_read_question_bank(user: User | None) -> bool:
+    """Who reads the bank with its answer keys (the 题库 page and its export): organisers, the bureau and the
+    superuser; never a teacher, who takes quizzes drawn from it."""
+    return bool(user) and user.is_active and (user.is_superuser or user.is_organiser or user.is_bureau)
+
+
 def bank_manager_grant(user: User) -> None:
     """Make a (bureau) account the bank's keeper: the superuser's act, in the user admin or the demo seed."""
     from django.contrib.auth.models import Permission

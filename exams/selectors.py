@@ -319,3 +319,16 @@ def bank_counts_by_law() -> dict[str, dict[str, int]]:
     for row in rows:
         table.setdefault(row["law"], {})[row["kind"]] = row["n"]
     return table
+
+
+def bank_questions(*, law: str = "", kind: str = "", word: str = "") -> QuerySet[Question]:
+    """The bank's current versions for the 题库 page and its export: of one law, one kind, with a word in the
+    stem or that code; active and switched-off questions alike (the page marks the latter)."""
+    questions = Question.objects.filter(is_current=True)
+    if law:
+        questions = questions.filter(law_id=law)
+    if kind:
+        questions = questions.filter(kind=kind)
+    if word:
+        questions = questions.filter(Q(stem__contains=word) | Q(code__iexact=word))
+    return questions.order_by("law__position", "code")
