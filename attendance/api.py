@@ -54,8 +54,8 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self):
         records = selectors.checkins_visible_to(user=self.request.user).order_by("id")
-        if "session" in self.request.query_params:
-            session = id_param(self.request.query_params["session"])
+        if raw := self.request.query_params.get("session", "").strip():
+            session = id_param(raw)
             records = records.filter(session_id=session) if session else records.none()
         return records
 

@@ -135,7 +135,10 @@ CERTIFICATES_PER_PAGE = 30
 
 def _list_query(params) -> dict:
     """The certificate list's filters and page, as the list and the revoke form pass them on."""
-    return {key: params.get(key, "").strip()[:50] for key in ("q", "status", "page") if params.get(key, "").strip()}
+    query = {key: params.get(key, "").strip()[:50] for key in ("q", "status", "page") if params.get(key, "").strip()}
+    if query.get("status") not in (None, *CertificateStatus.values):
+        del query["status"]
+    return query
 
 
 @login_required
@@ -145,7 +148,7 @@ def programme_view(request, code: str):
     chosen = _list_query(request.GET)
     certificates = selectors.programme_certificates(
         programme=programme,
-        status=chosen.get("status") if chosen.get("status") in CertificateStatus.values else "",
+        status=chosen.get("status", ""),
         word=chosen.get("q", ""),
     )
     page = Paginator(certificates, CERTIFICATES_PER_PAGE).get_page(chosen.get("page"))

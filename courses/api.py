@@ -40,8 +40,8 @@ class ProgrammeViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         queryset = selectors.programmes_visible_to(user=self.request.user).order_by("-start_date", "code")
-        if "year" in self.request.query_params:
-            year = year_param(self.request.query_params["year"])
+        if raw := self.request.query_params.get("year", "").strip():
+            year = year_param(raw)
             queryset = queryset.filter(year=year) if year else queryset.none()
         return queryset
 

@@ -65,6 +65,18 @@ def _https_by_default(field, **kwargs):
     return field.formfield(**kwargs)
 
 
+class MaterialFileInput(forms.ClearableFileInput):
+    """The stored file by its name, not a link: materials are served to the programme's teachers through the
+    study page, never from MEDIA_URL."""
+
+    template_name = "courses/widgets/material_file.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["file_name"] = (getattr(value, "name", "") or "").rsplit("/", 1)[-1]
+        return context
+
+
 class SessionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,7 +85,7 @@ class SessionForm(forms.Form):
             fields_for_model(
                 Session,
                 fields=SESSION_FORM_FIELDS,
-                widgets={"starts_at": widget, "ends_at": widget},
+                widgets={"starts_at": widget, "ends_at": widget, "material_file": MaterialFileInput},
                 formfield_callback=_https_by_default,
             )
         )

@@ -31,18 +31,23 @@ MATERIAL_EXTENSIONS = ["pdf", "doc", "docx", "ppt", "pptx", "xls", "xlsx", "wps"
 MATERIAL_MAX_MB = 200
 
 
-def material_size_limit(file) -> None:
+_material_extensions = FileExtensionValidator(
+    MATERIAL_EXTENSIONS,
+    message="学习材料只能是 PDF、Word、PPT、Excel、WPS、文本、MP4、MP3 或 M4A 文件（不接受 .%(extension)s 文件）。",
+)
+
+
+def material_file_check(file) -> None:
+    """A new upload's kind and size. A file already stored is not checked again: editing a session's title must
+    not depend on the storage answering for its file, nor on rules newer than the file."""
+    if getattr(file, "_committed", False):
+        return
+    _material_extensions(file)
     if file.size > MATERIAL_MAX_MB * 1024 * 1024:
         raise ValidationError(
             f"学习材料文件 {file.size / 1024 / 1024:.0f} MB，超过 {MATERIAL_MAX_MB} MB 的上限；"
             "较大的视频请上传到视频平台，再填写学习材料链接。"
         )
-
-
-material_extensions = FileExtensionValidator(
-    MATERIAL_EXTENSIONS,
-    message="学习材料只能是 PDF、Word、PPT、Excel、WPS、文本、MP4、MP3 或 M4A 文件（不接受 .%(extension)s 文件）。",
-)
 
 
 class Programme(models.Model):
@@ -125,7 +130,7 @@ class Session(models.Model):
         "学习材料文件",
         upload_to="materials/%Y/",
         blank=True,
-        validators=[material_extensions, material_size_limit],
+        validators=[material_file_check],
         help_text=f"PDF、Word、PPT、MP4 等，不超过 {MATERIAL_MAX_MB} MB。",
     )
 

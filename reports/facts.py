@@ -184,7 +184,7 @@ def facts_refresh(
     grouping = ("enrolment_id", "teacher_id", "year", "level")
     before = set(facts.values_list(*grouping))
     facts.exclude(enrolment_id__in=active).delete()
-    if everything or programme_ids is not None:
+    if everything:
         _statistics_for_source()
     rows = [_fact(row) for row in _source(enrolments).iterator(chunk_size=5000)]
     _upsert(rows)

@@ -65,6 +65,12 @@ def test_revoking_asks_first_and_revoked_versions_offer_no_reissue(client, issue
     assert f'action="{reverse("certificates:revoke", args=[second.pk])}"' in page
 
 
+def test_the_bureau_is_not_asked_to_confirm_a_revocation(client, issued, bureau):
+    client.force_login(bureau)
+    refused = client.post(reverse("certificates:revoke", args=[issued.pk]), {"action": "revoke", "reason": "误发"})
+    assert refused.status_code == 403 and "只有项目所属单位的组织者可以撤销证书。" in refused.content.decode()
+
+
 def test_without_the_dialog_the_server_asks_before_it_revokes(client, issued, organiser):
     """A form sent without the button's confirmation (no script, a replayed request) revokes nothing: the server
     shows what will happen and asks again; the confirmed form then revokes, or revokes and re-issues."""

@@ -224,9 +224,25 @@ def test_an_online_session_with_its_material_on_the_programme_page(client, organ
     edit = reverse("courses:session_edit", args=["WL2026-01", session.pk])
     form = client.get(edit).content.decode()
     assert 'enctype="multipart/form-data"' in form and "教师法讲义" in form
+    assert "目前：" in form and "/media/" not in form  # the file by its name; teachers get it from the study page
     client.post(edit, {**unit, "material_title": "教师法讲义", "material_url": "https://example.org/jsf"})
     session.refresh_from_db()
     assert session.material_file.name.endswith(".pdf") and session.material_url == "https://example.org/jsf"
+
+    # Deleting the file is refused while it would leave the unit without a material; with the link it is done.
+    page = client.post(edit, {**unit, "material_title": "教师法讲义", "material_file-clear": "on"}).content.decode()
+    assert "线上/自学课次请上传学习材料文件或填写学习材料链接。" in page
+    session.refresh_from_db()
+    assert session.material_file.name.endswith(".pdf")
+    client.post(edit, {**unit, "material_url": "https://example.org/jsf", "material_file-clear": "on"})
+    session.refresh_from_db()
+    assert not session.material_file and session.material_url == "https://example.org/jsf"
+
+    # A title change does not ask the storage about a file already stored, nor re-judge it by newer rules.
+    Session.objects.filter(pk=session.pk).update(material_file="materials/2025/旧讲义.html")
+    client.post(edit, {**unit, "title": "第一单元（修订）", "material_url": "https://example.org/jsf"})
+    session.refresh_from_db()
+    assert session.title == "第一单元（修订）" and session.material_file.name == "materials/2025/旧讲义.html"
 
     # An in-person session posted without a mode is an in-person one.
     client.post(url, {"title": "第二讲", "starts_at": f"{first}T09:00", "ends_at": f"{first}T11:00"})

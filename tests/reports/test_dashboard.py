@@ -306,8 +306,9 @@ def test_one_first_mark_per_teacher_when_enrolled_in_many_programmes_at_once(pos
 
 
 def test_the_follow_up_sheet_says_what_each_misses_under_the_programmes_own_rule(client, organiser, bureau):
-    """A programme whose rule asks for half of four sessions and no quiz, and one that asks for 110 minutes
-    present: the sheet measures each teacher against that rule, not against "every session and the quiz"."""
+    """A programme whose rule asks for half of three sessions (so two: rounded up) and not its quiz, and one
+    that asks for 110 minutes present and its quiz: the sheet measures each teacher against that rule, not
+    against "every session and the quiz"."""
     import datetime
 
     from django.utils import timezone
@@ -316,7 +317,7 @@ def test_the_follow_up_sheet_says_what_each_misses_under_the_programmes_own_rule
     from courses.services import session_create
 
     half = make_programme(organiser=organiser, title="半数出勤", with_session=False)
-    for hour in (8, 10, 14, 16):
+    for hour in (8, 10, 14):
         start = timezone.make_aware(datetime.datetime.combine(half.start_date, datetime.time(hour)))
         session_create(
             actor=organiser,
@@ -330,6 +331,24 @@ def test_the_follow_up_sheet_says_what_each_misses_under_the_programmes_own_rule
     )
     minutes = make_programme(organiser=organiser, title="时长")  # one session of 120 minutes
     completion_rule_set(actor=None, programme=minutes, attendance_mode="minutes", minimum_minutes=110, auto_issue=False)
+    from exams.services import attempt_start, attempt_submit, quiz_create
+    from tests.exams.conftest import make_bank
+
+    make_bank()
+    now = timezone.now()
+    quizzes = {
+        programme: quiz_create(
+            actor=organiser,
+            programme=programme,
+            title="法治测试",
+            single_count=2,
+            multiple_count=0,
+            truefalse_count=0,
+            opens_at=now - datetime.timedelta(hours=1),
+            closes_at=now + datetime.timedelta(days=1),
+        )  # fmt: skip
+        for programme in (half, minutes)
+    }
 
     one, two, stayed, left = (make_teacher(name=name) for name in ("一次", "两次", "全程", "早退"))
     sessions = list(half.sessions.all())
@@ -344,14 +363,16 @@ def test_the_follow_up_sheet_says_what_each_misses_under_the_programmes_own_rule
     session = minutes.sessions.get()
     checkin_record(session=session, teacher=left, scanned_at=session.starts_at)
     checkout_record(session=session, teacher=left, scanned_at=session.starts_at + datetime.timedelta(minutes=95))
+    failed = attempt_start(quiz=quizzes[minutes], teacher=left)  # handed in blank: 0 points, failed
+    attempt_submit(attempt=failed, teacher=left)
 
     client.force_login(bureau)
     response = client.get(reverse("reports:dashboard_export"), {"year": half.year})
     sheet = load_workbook(io.BytesIO(response.content))["未结业学员"]
     missing = {row[2]: row[6] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert missing == {
-        "一次": "出勤 1/4 次，至少需要 2 次",
-        "两次": "已达结业要求，待颁发证书",
-        "全程": "已达结业要求，待颁发证书",
-        "早退": "在场 95 分钟，至少需要 110 分钟（需签到并签退）",
+        "一次": "出勤 1/3 次，至少需要 2 次",  # 3 × 50 % = 1.5: two sessions, not one
+        "两次": "已达结业要求，待颁发证书",  # the quiz is not asked by this rule, though there is one
+        "全程": "未参加测试",
+        "早退": "在场 95 分钟，至少需要 110 分钟（需签到并签退）；测试未通过",
     }

@@ -25,7 +25,9 @@ from tests.factories import make_bureau, make_organiser, make_programme, make_te
 
 # Every check runs, positive_data_acceptance included. A request that conforms to the schema may still break a
 # rule no OpenAPI schema can state; for these operations, and only these, a 400 with the documented error body
-# (its shape is checked by response_schema_conformance) is the right answer to such data:
+# (its shape is checked by response_schema_conformance) is the right answer to such data. That each of them
+# accepts valid data is asserted where the data can be made valid: the apps' API tests (a token for a real
+# password, a check-in by the session's current token and code, a teacher with a valid ID, and so on).
 BUSINESS_RULES = {
     "/api/auth/token/": "the username and password must belong to an account (DRF answers 400 to wrong ones)",
     "/api/checkins/code/": "the 6 digits must be the session's code of the current time step",

@@ -46,8 +46,9 @@ class Command(BaseCommand):
         admin = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
         if options["no_demo_quizzes"] or admin is None:
             return
-        self._bank_manager()
         current = current_programmes()
+        if current:  # the demo's programmes are there: this is a demo site, give it the bank's demo keeper too
+            self._bank_manager()
         plan = []
         if online := current.get("online"):  # open now, for the demo teacher
             plan.append(
