@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from courses.models import Enrolment, EnrolmentSource, EnrolmentStatus, Session
-from courses.selectors import programme_can_manage
+from courses.selectors import not_enrolled, programme_can_manage
 from courses.services import enrolment_create
 
 from . import tokens
@@ -327,12 +327,7 @@ def checkins_bulk_record(*, actor: User, session: Session, records: list[Recorde
     if not records:
         return 0
     teacher_ids = [record.teacher_id for record in records]
-    enrolled = set(
-        Enrolment.objects.filter(
-            programme_id=session.programme_id, teacher_id__in=teacher_ids, status=EnrolmentStatus.ENROLLED
-        ).values_list("teacher_id", flat=True)
-    )
-    if missing := [pk for pk in teacher_ids if pk not in enrolled]:
+    if missing := not_enrolled(programme_id=session.programme_id, teacher_ids=teacher_ids):
         raise ValidationError(f"有 {len(missing)} 名教师没有报名该项目，不能登记考勤。")
     if CheckIn.objects.filter(session=session, teacher_id__in=teacher_ids).exists():
         raise ValidationError("其中有教师已有本课次的考勤记录，请逐个修改。")

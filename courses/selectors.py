@@ -105,3 +105,13 @@ def programme_roster(*, programme: Programme) -> QuerySet[Enrolment]:
         .select_related("teacher")
         .order_by("status", "teacher__district", "teacher__school", "teacher__name")
     )
+
+
+def not_enrolled(*, programme_id: int, teacher_ids: list[int]) -> list[int]:
+    """Those of teacher_ids without an active enrolment in the programme (for the bulk records of other apps)."""
+    enrolled = set(
+        Enrolment.objects.filter(
+            programme_id=programme_id, teacher_id__in=teacher_ids, status=EnrolmentStatus.ENROLLED
+        ).values_list("teacher_id", flat=True)
+    )
+    return [pk for pk in teacher_ids if pk not in enrolled]

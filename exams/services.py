@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from courses.models import Enrolment, EnrolmentStatus, Programme
-from courses.selectors import programme_can_manage
+from courses.selectors import not_enrolled, programme_can_manage
 
 from .draw import DrawRule, quiz_draw_rules
 from .models import Attempt, AttemptQuestion, AttemptStatus, Law, MultipleRule, Option, Question, QuestionKind, Quiz
@@ -590,12 +590,7 @@ def attempts_bulk_record(*, quiz: Quiz, attempts: list[RecordedAttempt], rng: ra
     if not attempts:
         return 0
     teacher_ids = [entry.teacher_id for entry in attempts]
-    enrolled = set(
-        Enrolment.objects.filter(
-            programme_id=quiz.programme_id, teacher_id__in=teacher_ids, status=EnrolmentStatus.ENROLLED
-        ).values_list("teacher_id", flat=True)
-    )
-    if missing := [pk for pk in teacher_ids if pk not in enrolled]:
+    if missing := not_enrolled(programme_id=quiz.programme_id, teacher_ids=teacher_ids):
         raise ValidationError(f"有 {len(missing)} 名教师没有报名该项目，不能记录成绩。")
     used = dict(
         Attempt.objects.filter(quiz=quiz, teacher_id__in=teacher_ids)
