@@ -7,6 +7,7 @@ or roll back with them. reports.receivers calls these on each write that matters
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
@@ -235,27 +236,40 @@ def facts_update(*, programme_id: int, teacher_id: int, part: str) -> None:
 def _attendance_update(programme_id: int, teacher_id: int) -> int:
     """The "attendance" part of facts_update in hand-written SQL: it runs on every check-in, where
     building the ORM's UPDATE with its correlated count cost ~1 ms of CPU (bench/checkin_load.py).
-    The same count as _attended_count(); the facts-vs-records test covers both."""
+    The same count as _attended_count(); the facts-vs-records test covers both.
+
+    The enrolment's lock and the UPDATE stay two statements — under READ COMMITTED the count must be
+    read by a statement that starts after the lock is granted, or it would miss a concurrent check-in
+    of the same teacher that committed while this one waited. On PostgreSQL with client-side binding
+    (Django's default) both go in one round trip: each statement of a multi-statement string still
+    takes its own snapshot."""
     facts, enrolments = EnrolmentFact._meta.db_table, Enrolment._meta.db_table
     checkins, sessions = CheckIn._meta.db_table, Session._meta.db_table
     statuses = ", ".join(["%s"] * len(ATTENDED))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM {enrolments} WHERE programme_id = %s AND teacher_id = %s"
-            + (" FOR UPDATE" if connection.features.has_select_for_update else ""),
-            [programme_id, teacher_id],
-        )
-        row = cursor.fetchone()
-        if row is None:
-            return 0
-        cursor.execute(
-            f"""UPDATE {facts} SET sessions_attended = (
+    lock = f"SELECT id FROM {enrolments} WHERE programme_id = %s AND teacher_id = %s"
+    update = f"""UPDATE {facts} SET sessions_attended = (
                     SELECT COUNT(*) FROM {checkins} c JOIN {sessions} s ON s.id = c.session_id
                     WHERE s.programme_id = %s AND c.teacher_id = %s AND c.status IN ({statuses}))
-                WHERE enrolment_id = %s""",
-            [programme_id, teacher_id, *ATTENDED, row[0]],
-        )
+                WHERE enrolment_id = ({lock})"""
+    count_params = [programme_id, teacher_id, *ATTENDED, programme_id, teacher_id]
+    with connection.cursor() as cursor:
+        if _one_round_trip(connection):
+            cursor.execute(f"{lock} FOR UPDATE; {update}", [programme_id, teacher_id, *count_params])
+            cursor.nextset()
+            return cursor.rowcount
+        if connection.features.has_select_for_update:
+            cursor.execute(f"{lock} FOR UPDATE", [programme_id, teacher_id])
+        cursor.execute(update, count_params)
         return cursor.rowcount
+
+
+def _one_round_trip(database) -> bool:
+    """Whether this connection runs several statements in one execute() and reads each result: psycopg
+    3's client-side binding cursor does; server-side binding (OPTIONS server_side_binding), psycopg 2
+    and SQLite do not."""
+    if database.vendor != "postgresql" or not is_psycopg3:  # psycopg2 has no nextset()
+        return False
+    return database.settings_dict["OPTIONS"].get("server_side_binding") is not True
 
 
 def facts_update_many(*, programme_id: int, teacher_ids: list[int], part: str) -> None:

@@ -313,10 +313,11 @@ def test_concurrent_wrong_codes_never_pass_the_limit(postgres_only, settings):
             default_connection.close()
 
     run_in_threads(guess, [()] * 20)
-    # Each entry counts those committed before it: never more than the limit are checked (all may
-    # be refused when they all land before any counts - safe, and no honest phone sends twenty).
+    # Each entry counts those committed before it: never more than the limit are checked. All twenty
+    # may be refused when every entry lands before any counts (about one run in six here) - safe, and
+    # no honest phone sends twenty; the sequential test above shows the first wrong codes are checked.
     assert len(outcomes) == 20 and set(outcomes) <= {400, 429}
-    assert 1 <= outcomes.count(400) <= settings.ATTENDANCE_CODE_MAX_FAILURES
+    assert outcomes.count(400) <= settings.ATTENDANCE_CODE_MAX_FAILURES
     with pytest.raises(CheckinRefused):
         checkin_by_code(teacher=teacher, code=right, moment=moment, ip="10.9.9.9", user_agent="", device_id="")
     assert not CheckIn.objects.exists()

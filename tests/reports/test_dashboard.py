@@ -305,6 +305,55 @@ def test_one_first_mark_per_teacher_when_enrolled_in_many_programmes_at_once(pos
     assert summary(user=bureau, f=f)["distinct_teachers"] == summary_direct(user=bureau, f=f)["distinct_teachers"] == 5
 
 
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_attendance_of_one_teacher_in_six_sessions_counts_six(postgres_only, organiser):
+    """The check-in path's fact update locks the enrolment and then counts, in one round trip on
+    PostgreSQL (two statements, each with its own snapshot): six sessions of one teacher recorded at
+    the same instant (real threads) must leave six attended, as a full rebuild counts them."""
+    import datetime
+    import threading
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from attendance.services import attendance_mark
+    from courses.services import session_create
+    from reports.facts import facts_differences
+    from reports.models import EnrolmentFact
+
+    programme = make_programme(organiser=organiser, title="六讲", with_session=False)
+    sessions = []
+    for hour in range(8, 14):
+        start = timezone.make_aware(datetime.datetime.combine(programme.start_date, datetime.time(hour)))
+        sessions.append(
+            session_create(
+                actor=organiser,
+                programme=programme,
+                title=f"{hour}点",
+                starts_at=start,
+                ends_at=start + datetime.timedelta(minutes=50),
+            )  # fmt: skip
+        )
+    teacher = make_teacher()
+    enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")
+    barrier = threading.Barrier(len(sessions))
+    errors = []
+
+    def mark(session):
+        try:
+            barrier.wait()
+            attendance_mark(actor=organiser, session=session, teacher=teacher, status="present")
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    run_in_threads(mark, [(s,) for s in sessions])
+    assert errors == []
+    assert EnrolmentFact.objects.get(teacher=teacher, programme=programme).sessions_attended == 6
+    assert facts_differences() == (0, [])
+
+
 def test_the_follow_up_sheet_says_what_each_misses_under_the_programmes_own_rule(client, organiser, bureau):
     """A programme whose rule asks for half of three sessions (so two: rounded up) and not its quiz, and one
     that asks for 110 minutes present and its quiz: the sheet measures each teacher against that rule, not
