@@ -112,3 +112,24 @@ def run_in_threads(target, args_list) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def at_once(target, args_list) -> list:
+    """Call target(*args) for every args tuple, each in its own thread and database connection, all
+    released together by a barrier; returns what each call returned or raised, in order."""
+    from django.db import connection
+
+    barrier = threading.Barrier(len(args_list))
+    outcomes: list = [None] * len(args_list)
+
+    def one(index, args):
+        try:
+            barrier.wait()
+            outcomes[index] = target(*args)
+        except Exception as error:  # noqa: BLE001 - returned to the test, which asserts on it
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    run_in_threads(one, list(enumerate(args_list)))
+    return outcomes

@@ -11,7 +11,7 @@ from certificates.models import Certificate
 from certificates.services import certificate_issue, certificate_revoke, completion_rule_set
 from courses.services import enrolment_create
 from tests.certificates.conftest import attend
-from tests.factories import make_programme, make_teacher, run_in_threads
+from tests.factories import at_once, make_programme, make_teacher
 
 
 @pytest.fixture
@@ -268,10 +268,6 @@ def test_summary_from_facts_equals_the_direct_computation_through_changes(world,
 def test_one_first_mark_per_teacher_when_enrolled_in_many_programmes_at_once(postgres_only, organiser):
     """The distinct-teacher count rests on one marked fact per teacher and year: simultaneous
     enrolments of the same teachers in six programmes (real threads) must not mark two."""
-    import threading
-
-    from django.db import connection
-
     from reports.models import EnrolmentFact
     from reports.selectors import ReportFilter, summary, summary_direct
 
@@ -279,21 +275,12 @@ def test_one_first_mark_per_teacher_when_enrolled_in_many_programmes_at_once(pos
         make_programme(organiser=organiser, title=f"并发{i}", level=("municipal", "county")[i % 2]) for i in range(6)
     ]
     teachers = [make_teacher() for _ in range(5)]
-    barrier = threading.Barrier(len(programmes))
-    errors = []
 
     def enrol_all(programme):
-        try:
-            barrier.wait()
-            for teacher in teachers:
-                enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            errors.append(error)
-        finally:
-            connection.close()
+        for teacher in teachers:
+            enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")
 
-    run_in_threads(enrol_all, [(p,) for p in programmes])
-    assert errors == []
+    assert at_once(enrol_all, [(p,) for p in programmes]) == [None] * len(programmes)
     assert EnrolmentFact.objects.count() == 30
     for teacher in teachers:
         assert EnrolmentFact.objects.filter(teacher=teacher, first_of_year=True).count() == 1
@@ -311,9 +298,7 @@ def test_simultaneous_attendance_of_one_teacher_in_six_sessions_counts_six(postg
     PostgreSQL (two statements, each with its own snapshot): six sessions of one teacher recorded at
     the same instant (real threads) must leave six attended, as a full rebuild counts them."""
     import datetime
-    import threading
 
-    from django.db import connection
     from django.utils import timezone
 
     from attendance.services import attendance_mark
@@ -332,24 +317,15 @@ def test_simultaneous_attendance_of_one_teacher_in_six_sessions_counts_six(postg
                 title=f"{hour}点",
                 starts_at=start,
                 ends_at=start + datetime.timedelta(minutes=50),
-            )  # fmt: skip
+            )
         )
     teacher = make_teacher()
     enrolment_create(actor=organiser, programme=programme, teacher=teacher, source="organiser")
-    barrier = threading.Barrier(len(sessions))
-    errors = []
 
     def mark(session):
-        try:
-            barrier.wait()
-            attendance_mark(actor=organiser, session=session, teacher=teacher, status="present")
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            errors.append(error)
-        finally:
-            connection.close()
+        return attendance_mark(actor=organiser, session=session, teacher=teacher, status="present").status
 
-    run_in_threads(mark, [(s,) for s in sessions])
-    assert errors == []
+    assert at_once(mark, [(s,) for s in sessions]) == ["present"] * len(sessions)
     assert EnrolmentFact.objects.get(teacher=teacher, programme=programme).sessions_attended == 6
     assert facts_differences() == (0, [])
 
