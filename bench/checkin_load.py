@@ -599,6 +599,9 @@ def summarise(size: int, all_runs: list[dict], max_others: float) -> dict:
         "postgres_cpu_ms_per_checkin": round(
             statistics.median(1000 * run["postgres_cpu_s"] / max(1, run["checkins"]) for run in runs), 2
         ),
+        "worker_cpu_ms_per_checkin": round(
+            statistics.median(1000 * run.get("worker_cpu_s", 0.0) / max(1, run["checkins"]) for run in runs), 2
+        ),
         "client_cpu_ms_per_checkin": round(
             statistics.median(1000 * run["client_cpu_s"] / max(1, run["checkins"]) for run in runs), 2
         ),
@@ -637,7 +640,7 @@ def print_table(args, all_runs: dict[int, list[dict]], summaries: list[dict]) ->
     header = (
         f"{'N':>5} {'run':>4} {'ok':>5} {'err':>4} {'left':>5} {'time s':>7} {'chk/s':>6} {'p50':>5} {'p95':>5} {'p99':>5} "
         f"{'scan50':>6} {'cmpl50':>6} {'healthz/s':>9} {'ratio':>6} {'2nd':>7} {'race':>12} {'dup':>4} {'miss':>4} "
-        f"{'cert':>5} {'cpu g/pg/cl ms':>16} {'busy%':>6} {'other%':>6}"
+        f"{'cert':>5} {'cpu g/pg/w/cl ms':>19} {'busy%':>6} {'other%':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -651,7 +654,7 @@ def print_table(args, all_runs: dict[int, list[dict]], summaries: list[dict]) ->
                 f"{fmt_ms(run['p95_ms']):>5} {fmt_ms(run['p99_ms']):>5} {fmt_ms(run['scan']['p50_ms']):>6} "
                 f"{fmt_ms(run['complete']['p50_ms']):>6} {run['ceiling_rps']:>8.0f}{'*' if run['ceiling']['others_pct'] >= args.max_others else ' '} {run['ratio_to_ceiling']:>6.2f} "
                 f"{run['second_scans_already']:>3}/{run['second_scans']:<3} {race:>12} {run['duplicates']:>4} "
-                f"{run['missing']:>4} {run['certificates']:>5} {cpu:>16} {run['machine_busy_pct']:>6.0f} {run['others_pct']:>5.0f}{'*' if run['others_pct'] >= args.max_others else ' '}"
+                f"{run['missing']:>4} {run['certificates']:>5} {cpu:>19} {run['machine_busy_pct']:>6.0f} {run['others_pct']:>5.0f}{'*' if run['others_pct'] >= args.max_others else ' '}"
             )
     print("-" * len(header))
     for s in summaries:
@@ -676,7 +679,7 @@ def print_table(args, all_runs: dict[int, list[dict]], summaries: list[dict]) ->
         "latencies in ms (a check-in = GET /a/<token>/ + GET /attendance/complete/); left = teachers not yet "
         "attempted when the time limit stopped the run; 2nd = second scans answered "
         "已签到; race = outcomes of two phones completing at once (c = checked_in, a = already); dup/miss from the "
-        "database; cert = certificates of the lecture issued by the check-ins; cpu = CPU ms per check-in of gunicorn / PostgreSQL / this client; busy% of all cores, "
+        "database; cert = certificates of the lecture issued by the check-ins; cpu = CPU ms per check-in of gunicorn / PostgreSQL / the task worker / this client; busy% of all cores, "
         f"other% = the part used by processes outside the benchmark (* = {args.max_others:.0f}% or more: "
         "left out of the medians unless every run is)"
     )

@@ -733,11 +733,11 @@ def undisturbed(phases: list[dict], max_others: float) -> list[dict]:
 
 
 def cpu_ms_per(run: dict, count: int) -> str:
-    """CPU ms per item of gunicorn / PostgreSQL / this client, as the tables show it."""
+    """CPU ms per item of gunicorn / PostgreSQL / the task worker / this client, as the tables show it."""
     per = max(1, count)
-    return (
-        f"{1000 * run['gunicorn_cpu_s'] / per:.1f}/{1000 * run['postgres_cpu_s'] / per:.1f}/"
-        f"{1000 * run['client_cpu_s'] / per:.1f}"
+    return "/".join(
+        f"{1000 * run.get(key, 0.0) / per:.1f}"
+        for key in ("gunicorn_cpu_s", "postgres_cpu_s", "worker_cpu_s", "client_cpu_s")
     )
 
 

@@ -791,7 +791,7 @@ def print_table(args, all_runs: dict[int, list[dict]], summaries: list[dict]) ->
     header = (
         f"{'N':>4} {'run':>3} {'done':>5} {'err':>4} {'time s':>6} {'req/s':>5} | {'start p50/p95/p99':>17} | "
         f"{'autosave p50/p95/p99':>20} | {'submit p50/p95/p99':>18} | {'healthz/s':>9} {'2nd':>7} {'race':>7} "
-        f"{'DB once':>8} {'pass':>4} {'cert':>4} {'locks':>10} | {'cpu ms g/pg/cl':>14} {'busy%':>5} {'other%':>6}"
+        f"{'DB once':>8} {'pass':>4} {'cert':>4} {'locks':>10} | {'cpu ms g/pg/w/cl':>17} {'busy%':>5} {'other%':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -815,7 +815,7 @@ def print_table(args, all_runs: dict[int, list[dict]], summaries: list[dict]) ->
                 f"{r['rps']:>5.0f} | {triple(r['start']):>17} | {triple(r['autosave']):>20} | "
                 f"{triple(r['submit']):>18} | {r['ceiling']['rps']:>8.0f}{mark(r['ceiling'])} "
                 f"{r['second_submits_same']:>3}/{r['second_submits']:<3} {r['race_same']:>3}/{r['race_teachers']:<3} "
-                f"{r['db']['graded_ok']:>4}/{level:<3} {r['passed']:>4} {r['certificates']:>4} {locks(r):>10} | {cpu:>14} "
+                f"{r['db']['graded_ok']:>4}/{level:<3} {r['passed']:>4} {r['certificates']:>4} {locks(r):>10} | {cpu:>17} "
                 f"{r['machine_busy_pct']:>5.0f} {r['others_pct']:>5.0f}{mark(r)}"
             )
     print("-" * len(header))
@@ -839,7 +839,7 @@ def print_table(args, all_runs: dict[int, list[dict]], summaries: list[dict]) ->
         "with exactly one attempt, submitted, all answers and points saved, score = key, submitted_at = first "
         "submit's, certificate iff passed; pass = teachers who passed; cert = certificates issued by the submits; "
         "locks = row-lock waits of 20 ms or more in the measured phase / the longest acquired, ms (PostgreSQL's log); "
-        "cpu = CPU ms per request of gunicorn / PostgreSQL / this client; busy% of all cores; other% = the part "
+        "cpu = CPU ms per request of gunicorn / PostgreSQL / the task worker / this client; busy% of all cores; other% = the part "
         f"used by processes outside the benchmark (* = {args.max_others:.0f}% or more: left out of the medians)"
     )
 
