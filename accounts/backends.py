@@ -3,7 +3,7 @@
 from django.contrib.auth.backends import ModelBackend
 
 from .models import User
-from .selectors import user_by_identifier
+from .selectors import user_by_identifier, user_by_pk
 
 
 class IdentifierBackend(ModelBackend):
@@ -18,3 +18,9 @@ class IdentifierBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id):
+        """The signed-in session's user, as ModelBackend gives it (None when missing or inactive), read
+        by a fixed statement: this runs on every signed-in request."""
+        user = user_by_pk(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None

@@ -3,10 +3,10 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Count, Q, QuerySet
 
 from accounts.models import User
+from common.rows import Columns, instances, statement
 from courses.models import Enrolment, EnrolmentStatus, Programme, Session
 
 from .models import AttendanceRule, CheckIn, MaterialOpening, Status
@@ -14,64 +14,34 @@ from .models import AttendanceRule, CheckIn, MaterialOpening, Status
 ATTENDED = (Status.PRESENT, Status.LATE)
 
 
-_SCAN_SQL_ATTRIBUTE = "_attendance_session_for_scan"
-
-
-def _session_for_scan_sql(connection):
-    """The statement of session_for_scan and, per model, its fields and their database converters.
-
-    Kept on the connection object itself (one per thread): each thread uses its own connection's
-    converters, and the cache goes when the connection object does (a dict keyed by connections would
-    keep them alive, since the converters refer back to their connection).
-    """
-    cached = getattr(connection, _SCAN_SQL_ATTRIBUTE, None)
-    if cached is not None:
-        return cached
+def _session_for_scan_sql(connection) -> tuple[str, list[Columns]]:
+    parts = [Columns.of(connection, Session, "s"), Columns.of(connection, Programme, "p")]
+    parts.append(Columns.of(connection, AttendanceRule, "r"))
     qn = connection.ops.quote_name
-    parts, columns = [], []
-    for model, alias in ((Session, "s"), (Programme, "p"), (AttendanceRule, "r")):
-        fields = model._meta.concrete_fields
-        converters = []
-        for field in fields:
-            column = field.get_col(alias)
-            columns.append(f"{alias}.{qn(field.column)}")
-            converters.append((column, connection.ops.get_db_converters(column) + column.get_db_converters(connection)))
-        parts.append((model, [field.attname for field in fields], converters))
     session_pk, programme_pk = qn(Session._meta.pk.column), qn(Programme._meta.pk.column)
     programme_fk = qn(Session._meta.get_field("programme").column)
     rule_fk = qn(AttendanceRule._meta.get_field("session").column)
     sql = (
-        f"SELECT {', '.join(columns)} FROM {qn(Session._meta.db_table)} s "
+        f"SELECT {', '.join(part.sql for part in parts)} FROM {qn(Session._meta.db_table)} s "
         f"JOIN {qn(Programme._meta.db_table)} p ON p.{programme_pk} = s.{programme_fk} "
         f"LEFT JOIN {qn(AttendanceRule._meta.db_table)} r ON r.{rule_fk} = s.{session_pk} WHERE s.{session_pk} = %s"
     )
-    setattr(connection, _SCAN_SQL_ATTRIBUTE, (sql, parts))
     return sql, parts
 
 
 def session_for_scan(pk: int) -> Session | None:
     """The session a QR names, with its programme and rule (as select_related gives them), or None.
 
-    One fixed statement: the hottest read of a check-in rush, where the ORM spent more CPU building the
-    three-table query than the database spent running it. Values pass the same database converters.
+    One fixed statement (common.rows): the hottest read of a check-in rush, where the ORM spent more CPU
+    building the three-table query than the database spent running it.
     """
-    database = connections[DEFAULT_DB_ALIAS]
-    sql, parts = _session_for_scan_sql(database)
+    database, (sql, parts) = statement("session_for_scan", _session_for_scan_sql)
     with database.cursor() as cursor:
         cursor.execute(sql, [pk])
         row = cursor.fetchone()
     if row is None:
         return None
-    instances, start = [], 0
-    for model, attnames, converters in parts:
-        values = []
-        for value, (column, functions) in zip(row[start : start + len(attnames)], converters, strict=True):
-            for convert in functions:
-                value = convert(value, column, database)
-            values.append(value)
-        start += len(attnames)
-        instances.append(None if values[0] is None else model.from_db(database.alias, attnames, values))
-    session, programme, rule = instances
+    session, programme, rule = instances(database, parts, row)
     Session._meta.get_field("programme").set_cached_value(session, programme)
     Session._meta.get_field("attendance_rule").set_cached_value(session, rule)
     if rule is not None:

@@ -381,3 +381,47 @@ def test_the_scans_fixed_read_gives_what_select_related_gives(session, django_as
         assert fixed.attendance_rule.session is fixed
     assert snapshot(fixed) == snapshot(orm(session.pk))
     assert session_for_scan(session.pk + 1000) is None
+
+
+def test_the_check_ins_fixed_read_answers_as_the_orm_does(session, lecture, organiser, django_assert_num_queries):
+    """_scan_state asks, in one statement, what three ORM queries would: the teacher's record of the
+    session, whether they are enrolled, and who else checked in from this phone within the rule's minutes."""
+    from attendance.selectors import session_for_scan
+    from attendance.services import _scan_state
+    from attendance.services import checkin_record as record
+
+    first, second, outsider = make_teacher(), make_teacher(), make_teacher()
+    for teacher in (first, second):
+        enrol_by_organiser(organiser=organiser, programme=lecture, teacher=teacher)
+    record(session=session, teacher=first, scanned_at=at(8, 50), device_id="phone-1")
+    minutes = AttendanceRule(session=session).same_device_minutes
+
+    def orm(teacher, device, moment):
+        since = moment - datetime.timedelta(minutes=minutes)
+        other = (
+            CheckIn.objects.filter(session=session, device_id=device, checked_in_at__gte=since)
+            .exclude(teacher=teacher)
+            .order_by("pk")
+            .values_list("teacher_id", flat=True)
+            .first()
+        )
+        own = CheckIn.objects.filter(session=session, teacher=teacher).values_list("pk", flat=True).first()
+        enrolled = Enrolment.objects.filter(programme=lecture, teacher=teacher, status="enrolled").exists()
+        return own, enrolled, other if device else None
+
+    fresh = session_for_scan(session.pk)
+    cases = [
+        (first, "phone-1", at(8, 55)),  # own record; the phone is only theirs
+        (second, "phone-1", at(8, 55)),  # another teacher's phone, within the minutes
+        (second, "phone-1", at(8, 50) + datetime.timedelta(minutes=minutes)),  # the last minute still counts
+        (second, "phone-1", at(8, 50) + datetime.timedelta(minutes=minutes, seconds=1)),  # past it
+        (second, "phone-2", at(8, 55)),  # another phone
+        (outsider, "", at(8, 55)),  # not enrolled, no phone id
+    ]
+    for teacher, device, moment in cases:
+        with django_assert_num_queries(1):
+            known = _scan_state(session=fresh, teacher=teacher, device_id=device, moment=moment)
+        assert (known.record_id, known.enrolled, known.other_teacher_id) == orm(teacher, device, moment)
+    assert (
+        _scan_state(session=fresh, teacher=second, device_id="phone-1", moment=at(8, 55)).other_teacher_id == first.pk
+    )

@@ -156,6 +156,8 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+# Django's database sessions; only the read of the session row is a fixed statement (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
