@@ -7,7 +7,6 @@ or roll back with them. reports.receivers calls these on each write that matters
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
@@ -270,7 +269,11 @@ def _one_round_trip(database) -> bool:
     """Whether this connection runs several statements in one execute() and reads each result: psycopg
     3's client-side binding cursor does; server-side binding (OPTIONS server_side_binding), psycopg 2
     and SQLite do not."""
-    if database.vendor != "postgresql" or not is_psycopg3:  # psycopg2 has no nextset()
+    if database.vendor != "postgresql":
+        return False
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3  # only where a PostgreSQL driver is
+
+    if not is_psycopg3:  # psycopg2 has no nextset()
         return False
     return database.settings_dict["OPTIONS"].get("server_side_binding") is not True
 

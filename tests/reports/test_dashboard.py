@@ -326,6 +326,11 @@ def test_simultaneous_attendance_of_one_teacher_in_six_sessions_counts_six(postg
         return attendance_mark(actor=organiser, session=session, teacher=teacher, status="present").status
 
     assert at_once(mark, [(s,) for s in sessions]) == ["present"] * len(sessions)
+    from django.db import connection
+
+    from reports.facts import _one_round_trip
+
+    assert _one_round_trip(connection)  # the lock and the count went in one execute
     assert EnrolmentFact.objects.get(teacher=teacher, programme=programme).sessions_attended == 6
     assert facts_differences() == (0, [])
 
